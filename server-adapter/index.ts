@@ -1,0 +1,51 @@
+export type { Lock, LockUser, LostReason } from '../src/core/protocol';
+export { LOCK_TOKEN_HEADER, PROTOCOL_VERSION } from '../src/core/protocol';
+export {
+  LockInputError,
+  LockNotHeldError,
+  LockStoreError,
+  PageLockError,
+} from './service/errors';
+export type { LockEvent } from './service/events';
+export {
+  type AcquireOptions,
+  type AcquireResult,
+  createLockService,
+  DEFAULT_TTL,
+  type HeldResult,
+  type LockedResult,
+  type LockService,
+  type LockServiceOptions,
+  type LostResult,
+  type ReleaseResult,
+  type StatusResult,
+  type TakeOverOptions,
+  type TakeOverResult,
+  type Viewer,
+} from './service/lock-service';
+export {
+  applyAcquire,
+  applyCheck,
+  applyForceRelease,
+  applyRelease,
+  applyTakeOver,
+  MAX_REMEMBERED_ENDINGS,
+  type RememberedEnding,
+  type ResourceRecord,
+  type RuleOutcome,
+} from './store/lock-rules';
+export type {
+  LockEnding,
+  LockStore,
+  StoreAcquireInput,
+  StoreAcquireResult,
+  StoreCheckInput,
+  StoreCheckResult,
+  StoreClock,
+  StoredLock,
+  StoreReleaseInput,
+  StoreReleaseResult,
+  StoreTakeOverInput,
+  StoreTakeOverResult,
+} from './store/lock-store';
+export { createMemoryLockStore, type MemoryLockStore } from './store/memory-store';

@@ -1,0 +1,56 @@
+import type { ErrorCode, Lock, LostReason } from '../../src/core/protocol';
+
+/** The base of every error page-lock throws on purpose; `code` is the wire protocol's. */
+export class PageLockError extends Error {
+  readonly code: ErrorCode;
+  /** The service's clock when the error arose (epoch ms), for the response's `now`. */
+  readonly now: number;
+
+  constructor(code: ErrorCode, message: string, options: { now?: number; cause?: unknown } = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'PageLockError';
+    this.code = code;
+    this.now = options.now ?? Date.now();
+  }
+}
+
+/** Bad input to the service: a resource id, client id or token that is not what it must be. */
+export class LockInputError extends PageLockError {
+  /** The offending field, as named on the wire. */
+  readonly field: string;
+
+  constructor(field: string, problem: string, now?: number) {
+    super('bad-request', `[page-lock] "${field}" ${problem}`, { now });
+    this.name = 'LockInputError';
+    this.field = field;
+  }
+}
+
+/** The backing store failed. Nothing was granted (invariant 7). */
+export class LockStoreError extends PageLockError {
+  constructor(operation: string, cause: unknown, now?: number) {
+    super('store-error', `[page-lock] The lock store failed during ${operation}`, { now, cause });
+    this.name = 'LockStoreError';
+  }
+}
+
+/** Thrown by `assertHeld` when the token presented with a save does not hold the lock. */
+export class LockNotHeldError extends PageLockError {
+  readonly resourceId: string;
+  readonly reason: LostReason;
+  /** The live lock of the resource, when someone holds it. */
+  readonly lock: Lock | null;
+
+  constructor(resourceId: string, reason: LostReason, lock: Lock | null, now?: number) {
+    super('lock-not-held', lockNotHeldMessage(resourceId, reason, lock), { now });
+    this.name = 'LockNotHeldError';
+    this.resourceId = resourceId;
+    this.reason = reason;
+    this.lock = lock;
+  }
+}
+
+function lockNotHeldMessage(resourceId: string, reason: LostReason, lock: Lock | null): string {
+  const holder = lock ? `; ${lock.holder.name} holds it now` : '';
+  return `[page-lock] The lock on "${resourceId}" is not held by this token (${reason})${holder}`;
+}

@@ -1,0 +1,138 @@
+/**
+ * The wire protocol shared by the browser half and the server half (see DESIGN.md, "Wire
+ * protocol"). Plain types and constants only: importable from any runtime.
+ */
+
+/** Sent as the `Page-Lock-Version` response header; adapters refuse a server that differs. */
+export const PROTOCOL_VERSION = '1';
+export const PROTOCOL_VERSION_HEADER = 'Page-Lock-Version';
+/** By convention, saves carry the lock token in this header. */
+export const LOCK_TOKEN_HEADER = 'Page-Lock-Token';
+
+/** Resource ids are 1–256 characters. */
+export const MAX_RESOURCE_ID_LENGTH = 256;
+/** A batch status request names at most this many ids. */
+export const MAX_BATCH_IDS = 100;
+
+/** Who edits. On the server it always comes from the application's own session. */
+export interface LockUser {
+  id: string;
+  name: string;
+  avatarUrl?: string;
+}
+
+/** A lock as anyone may see it: the holder's `clientId` and token are never part of it. */
+export interface Lock {
+  resourceId: string;
+  holder: LockUser;
+  /** When this user began holding it without interruption (epoch ms). */
+  since: number;
+  /** When the current fence was granted (epoch ms). */
+  acquiredAt: number;
+  /** When the lease lapses unless refreshed (epoch ms). */
+  expiresAt: number;
+  /** Grows with every new grant of the resource; never reused. */
+  fence: number;
+}
+
+/** Why a token that was presented is no longer live. */
+export type LostReason =
+  /** It was released (by its tab, or by an admin). */
+  | 'released'
+  /** Someone took the lock over. */
+  | 'taken-over'
+  /** Our lease lapsed and someone else holds the resource now. */
+  | 'expired'
+  /** Our lease lapsed and someone else held the resource since: our copy is stale. */
+  | 'edited-meanwhile';
+
+/** 200 to an acquire, refresh, reclaim, resume or takeover. */
+export interface HeldResponse {
+  status: 'held';
+  lock: Lock;
+  token: string;
+  ttlMs: number;
+  /** True when a lapsed lease came back because nobody held the resource since. */
+  resumed?: boolean;
+  now: number;
+}
+
+/** 423 to an acquire: someone else (or this user in another tab) holds it. */
+export interface LockedResponse {
+  status: 'locked';
+  lock: Lock;
+  /** The holder is the same user (another tab or device). */
+  isSelf: boolean;
+  /** Whether this user may take the lock over. */
+  canTakeOver: boolean;
+  ttlMs: number;
+  now: number;
+}
+
+/** 409 to a refresh: the token presented is not live, nothing was granted. */
+export interface LostResponse {
+  status: 'lost';
+  reason: LostReason;
+  /** The current lock, when someone holds the resource. */
+  lock?: Lock;
+  now: number;
+}
+
+export type AcquireResponse = HeldResponse | LockedResponse | LostResponse;
+
+/** 200 to `GET {base}/{id}`: observe without acquiring. */
+export type StatusResponse =
+  | { status: 'free'; ttlMs: number; now: number }
+  | {
+      status: 'locked';
+      lock: Lock;
+      isSelf: boolean;
+      canTakeOver: boolean;
+      ttlMs: number;
+      now: number;
+    }
+  | { status: 'held'; lock: Lock; isSelf: true; canTakeOver: true; ttlMs: number; now: number };
+
+/** One entry of a batch status answer. */
+export type BatchStatusEntry =
+  | { status: 'free' }
+  | { status: 'locked'; lock: Lock; isSelf: boolean }
+  | { status: 'held'; lock: Lock; isSelf: true };
+
+/** 200 to `GET {base}?ids=a&ids=b`. */
+export interface BatchStatusResponse {
+  locks: Record<string, BatchStatusEntry>;
+  ttlMs: number;
+  now: number;
+}
+
+export type ErrorCode =
+  | 'bad-request'
+  | 'unauthorized'
+  | 'forbidden'
+  | 'cross-site'
+  | 'not-found'
+  | 'method-not-allowed'
+  | 'payload-too-large'
+  | 'not-holder'
+  | 'fence-mismatch'
+  | 'lock-not-held'
+  | 'store-error';
+
+/** Every error body: `{ error: { code, message }, now }`, plus `lock` where the protocol says. */
+export interface ErrorResponse {
+  error: { code: ErrorCode; message: string };
+  lock?: Lock;
+  reason?: LostReason;
+  now: number;
+}
+
+/** Why `isValidResourceId` refused an id, or null when it is fine. */
+export function resourceIdProblem(value: unknown): string | null {
+  if (typeof value !== 'string') return 'must be a string';
+  if (value.length === 0) return 'must not be empty';
+  if (value.length > MAX_RESOURCE_ID_LENGTH) {
+    return `must be at most ${MAX_RESOURCE_ID_LENGTH} characters`;
+  }
+  return null;
+}
