@@ -1,0 +1,11 @@
+/**
+ * `page-lock/testing`: the contract suites, runnable against your own adapter or store with the
+ * test framework you already use.
+ */
+export {
+  type ContractAssertion,
+  type ContractTestApi,
+  type ContractTestContext,
+  runLockStoreContract,
+  type StoreUnderTest,
+} from './store-contract';

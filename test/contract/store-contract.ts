@@ -1,0 +1,784 @@
+import { MAX_REMEMBERED_ENDINGS } from '../../server-adapter/store/lock-rules';
+import type {
+  LockStore,
+  StoreAcquireResult,
+  StoredLock,
+  StoreTakeOverResult,
+} from '../../server-adapter/store/lock-store';
+import type { LockUser } from '../../src/core/protocol';
+import { MAX_RESOURCE_ID_LENGTH } from '../../src/core/protocol';
+
+/**
+ * A store as the contract suite drives it: the store itself plus a window onto its backend.
+ *
+ * @example
+ * ```ts
+ * runLockStoreContract('my store', async () => {
+ *   const db = await openMyDatabase();
+ *   return {
+ *     store: createMyLockStore({ db }),
+ *     countRecords: () => db.count('page_lock'),
+ *     reopen: async () => createMyLockStore({ db: await openMyDatabase() }),
+ *     cleanup: () => db.drop('page_lock'),
+ *   };
+ * }, { describe, it, expect, beforeEach, afterEach });
+ * ```
+ */
+export interface StoreUnderTest {
+  /** The store the suite calls. The suite closes it (and every reopened one) after each test. */
+  store: LockStore;
+  /**
+   * How many per-resource records (rows, keys) the backend holds, read from the backend itself,
+   * not through the store. The suite compares counts before and after, so records that other
+   * tests left behind do not matter, as long as nothing else writes while a test runs.
+   */
+  countRecords(): Promise<number>;
+  /**
+   * A new store over the same data, as after a new connection or a process restart. Omit it for
+   * stores that keep nothing across restarts (the memory store): the restart checks are then
+   * skipped (reported as skipped when the framework's test context offers `skip()`).
+   */
+  reopen?(): Promise<LockStore>;
+  /** Runs after each test, once every store was closed: drop the data, end the clients. */
+  cleanup?(): Promise<void>;
+}
+
+/** The few matchers the suite uses; vitest's and Jest's `expect` both provide them. */
+export interface ContractAssertion {
+  toBe(expected: unknown): void;
+  toEqual(expected: unknown): void;
+  toBeNull(): void;
+  toBeGreaterThan(expected: number): void;
+  toHaveLength(expected: number): void;
+  not: ContractAssertion;
+}
+
+/** What a test body may receive from the framework: vitest passes a context with `skip()`. */
+export interface ContractTestContext {
+  skip?: (note?: string) => void;
+}
+
+/**
+ * The test framework's functions, passed in so the suite runs under vitest, Jest or anything
+ * shaped like them: `{ describe, it, expect, beforeEach, afterEach }`.
+ */
+export interface ContractTestApi {
+  describe(name: string, body: () => void): void;
+  it(name: string, body: (context: ContractTestContext) => Promise<void>): void;
+  expect(actual: unknown): ContractAssertion;
+  beforeEach(hook: () => Promise<void> | void): void;
+  afterEach(hook: () => Promise<void> | void): void;
+}
+
+const TTL = 30_000;
+const alice: LockUser = { id: 'alice', name: 'Alice', avatarUrl: 'https://example.test/a.png' };
+const bob: LockUser = { id: 'bob', name: 'Bob' };
+const carol: LockUser = { id: 'carol', name: 'Carol' };
+
+/**
+ * The contract every {@link LockStore} must keep: the invariants of DESIGN.md, checked at the
+ * store level with an explicit clock (every call gets `now`, so no fake timers are needed).
+ * Each test uses fresh resource ids, so a shared backend (one Redis, one Postgres) is fine.
+ *
+ * @param name - How the store is named in the test report.
+ * @param createStore - Makes a fresh {@link StoreUnderTest} before each test.
+ * @param api - The test framework's `describe`, `it`, `expect`, `beforeEach`, `afterEach`.
+ */
+export function runLockStoreContract(
+  name: string,
+  createStore: () => StoreUnderTest | Promise<StoreUnderTest>,
+  api: ContractTestApi,
+): void {
+  const { describe, it, expect, beforeEach, afterEach } = api;
+  const runId = Math.random().toString(36).slice(2, 10);
+  let sequence = 0;
+  let subject: StoreUnderTest;
+  let opened: LockStore[] = [];
+  let t0 = 0;
+
+  const uniqueId = (label: string): string => `contract-${runId}-${++sequence}:${label}`;
+  const newToken = (): string => `token-${runId}-${++sequence}`;
+  const tab = (): string => `tab-${runId}-${++sequence}`;
+  const store = (): LockStore => subject.store;
+
+  const acquire = (
+    resourceId: string,
+    holder: LockUser,
+    clientId: string,
+    now: number,
+    token?: string,
+    on: LockStore = store(),
+  ): Promise<StoreAcquireResult> =>
+    on.acquire({ resourceId, holder, clientId, token, newToken: newToken(), now, ttl: TTL });
+
+  const takeOver = (
+    resourceId: string,
+    holder: LockUser,
+    clientId: string,
+    expectedFence: number,
+    now: number,
+  ): Promise<StoreTakeOverResult> =>
+    store().takeOver({
+      resourceId,
+      holder,
+      clientId,
+      expectedFence,
+      newToken: newToken(),
+      now,
+      ttl: TTL,
+    });
+
+  /** Acquires and insists on a new grant: the precondition of most tests. */
+  const grant = async (
+    resourceId: string,
+    holder: LockUser,
+    clientId: string,
+    now: number,
+    on: LockStore = store(),
+  ): Promise<StoredLock> => {
+    const result = await acquire(resourceId, holder, clientId, now, undefined, on);
+    expect(result.outcome).toBe('granted');
+    if (result.outcome !== 'granted') throw new Error(`expected a grant, got ${result.outcome}`);
+    return result.lock;
+  };
+
+  const reopen = async (context: ContractTestContext): Promise<LockStore | null> => {
+    if (!subject.reopen) {
+      context.skip?.('this store keeps nothing across restarts (no reopen)');
+      return null;
+    }
+    const again = await subject.reopen();
+    opened.push(again);
+    return again;
+  };
+
+  describe(`${name}: lock store contract`, () => {
+    beforeEach(async () => {
+      subject = await createStore();
+      opened = [subject.store];
+      t0 = Date.now();
+    });
+
+    afterEach(async () => {
+      for (const each of opened) await each.close?.();
+      await subject.cleanup?.();
+    });
+
+    describe('acquire', () => {
+      it('grants a free resource: new fence, since = acquiredAt = now, expiresAt = now + ttl', async () => {
+        const id = uniqueId('page');
+        const clientId = tab();
+        const result = await acquire(id, alice, clientId, t0);
+        expect(result.outcome).toBe('granted');
+        if (result.outcome !== 'granted') return;
+        expect(result.replaced).toBeNull();
+        expect(result.lock.resourceId).toBe(id);
+        expect(result.lock.holder).toEqual(alice);
+        expect(result.lock.clientId).toBe(clientId);
+        expect(result.lock.fence).toBeGreaterThan(0);
+        expect(result.lock.since).toBe(t0);
+        expect(result.lock.acquiredAt).toBe(t0);
+        expect(result.lock.expiresAt).toBe(t0 + TTL);
+        expect(await store().get(id, { now: t0 })).toEqual(result.lock);
+      });
+
+      it('hands out the token it was given for the grant', async () => {
+        const id = uniqueId('page');
+        const token = newToken();
+        const result = await store().acquire({
+          resourceId: id,
+          holder: alice,
+          clientId: tab(),
+          newToken: token,
+          now: t0,
+          ttl: TTL,
+        });
+        expect(result.outcome === 'granted' && result.lock.token).toBe(token);
+      });
+
+      it('tells another user the resource is locked, and changes nothing', async () => {
+        const id = uniqueId('page');
+        const held = await grant(id, alice, tab(), t0);
+        const result = await acquire(id, bob, tab(), t0 + 1);
+        expect(result).toEqual({ outcome: 'locked', lock: held });
+        expect(await store().get(id, { now: t0 + 1 })).toEqual(held);
+      });
+
+      it('tells another tab of the same user the resource is locked', async () => {
+        const id = uniqueId('page');
+        const held = await grant(id, alice, tab(), t0);
+        const result = await acquire(id, alice, tab(), t0 + 1);
+        expect(result).toEqual({ outcome: 'locked', lock: held });
+      });
+
+      it('gives a reloaded holding tab (same user, same clientId) its own lock and token back', async () => {
+        const id = uniqueId('page');
+        const clientId = tab();
+        const held = await grant(id, alice, clientId, t0);
+        const result = await acquire(id, alice, clientId, t0 + 5_000);
+        expect(result).toEqual({
+          outcome: 'reclaimed',
+          lock: { ...held, expiresAt: t0 + 5_000 + TTL },
+        });
+      });
+
+      it('does not let another user reclaim with the holder’s clientId', async () => {
+        const id = uniqueId('page');
+        const clientId = tab();
+        const held = await grant(id, alice, clientId, t0);
+        const result = await acquire(id, bob, clientId, t0 + 1);
+        expect(result).toEqual({ outcome: 'locked', lock: held });
+      });
+
+      it('refreshes a live lease: same fence, token and since, expiresAt moved', async () => {
+        const id = uniqueId('page');
+        const clientId = tab();
+        const held = await grant(id, alice, clientId, t0);
+        const result = await acquire(id, alice, clientId, t0 + 10_000, held.token);
+        expect(result).toEqual({
+          outcome: 'refreshed',
+          lock: { ...held, expiresAt: t0 + 10_000 + TTL },
+        });
+        expect(await store().get(id, { now: t0 + TTL + 1 })).toEqual({
+          ...held,
+          expiresAt: t0 + 10_000 + TTL,
+        });
+      });
+
+      it('resumes a lapsed lease nobody was granted since: same fence, token and since', async () => {
+        const id = uniqueId('page');
+        const clientId = tab();
+        const held = await grant(id, alice, clientId, t0);
+        const later = t0 + TTL + 60_000;
+        const result = await acquire(id, alice, clientId, later, held.token);
+        expect(result).toEqual({ outcome: 'resumed', lock: { ...held, expiresAt: later + TTL } });
+      });
+
+      it('refuses to resume once someone else was granted since, even if they left again', async () => {
+        const id = uniqueId('page');
+        const clientId = tab();
+        const lapsed = await grant(id, alice, clientId, t0);
+        const other = await grant(id, bob, tab(), t0 + TTL);
+        await store().release({ resourceId: id, token: other.token, now: t0 + TTL + 1 });
+        const result = await acquire(id, alice, clientId, t0 + TTL + 2, lapsed.token);
+        expect(result).toEqual({ outcome: 'dead-token', ending: 'expired', lock: null });
+        expect(await store().get(id, { now: t0 + TTL + 2 })).toBeNull();
+      });
+
+      it('refuses a token that is not the holder’s, and changes nothing', async () => {
+        const id = uniqueId('page');
+        const clientId = tab();
+        const held = await grant(id, alice, clientId, t0);
+        const byBob = await acquire(id, bob, tab(), t0 + 1, held.token);
+        expect(byBob).toEqual({ outcome: 'dead-token', ending: null, lock: held });
+        const wrong = await acquire(id, alice, clientId, t0 + 2, newToken());
+        expect(wrong).toEqual({ outcome: 'dead-token', ending: null, lock: held });
+        expect(await store().get(id, { now: t0 + 3 })).toEqual(held);
+      });
+
+      it('refuses a made-up token on a resource never locked, without granting it', async () => {
+        const id = uniqueId('page');
+        const result = await acquire(id, alice, tab(), t0, newToken());
+        expect(result).toEqual({ outcome: 'dead-token', ending: null, lock: null });
+        expect(await store().get(id, { now: t0 })).toBeNull();
+      });
+    });
+
+    describe('dead tokens', () => {
+      it('answers a released token with "released", and never refreshes it again', async () => {
+        const id = uniqueId('page');
+        const clientId = tab();
+        const held = await grant(id, alice, clientId, t0);
+        await store().release({ resourceId: id, token: held.token, now: t0 + 1 });
+        const result = await acquire(id, alice, clientId, t0 + 2, held.token);
+        expect(result).toEqual({ outcome: 'dead-token', ending: 'released', lock: null });
+        const bobs = await grant(id, bob, tab(), t0 + 3);
+        const later = await acquire(id, alice, clientId, t0 + 4, held.token);
+        expect(later).toEqual({ outcome: 'dead-token', ending: 'released', lock: bobs });
+      });
+
+      it('answers a taken-over token with "taken-over"', async () => {
+        const id = uniqueId('page');
+        const clientId = tab();
+        const held = await grant(id, alice, clientId, t0);
+        const taken = await takeOver(id, bob, tab(), held.fence, t0 + 1);
+        expect(taken.outcome).toBe('granted');
+        const result = await acquire(id, alice, clientId, t0 + 2, held.token);
+        expect(result).toEqual({
+          outcome: 'dead-token',
+          ending: 'taken-over',
+          lock: taken.outcome === 'granted' ? taken.lock : null,
+        });
+      });
+
+      it('answers a lapsed token whose resource another got with "expired"', async () => {
+        const id = uniqueId('page');
+        const clientId = tab();
+        const held = await grant(id, alice, clientId, t0);
+        const bobs = await grant(id, bob, tab(), t0 + TTL);
+        const result = await acquire(id, alice, clientId, t0 + TTL + 1, held.token);
+        expect(result).toEqual({ outcome: 'dead-token', ending: 'expired', lock: bobs });
+      });
+
+      it(`forgets a token after more than ${MAX_REMEMBERED_ENDINGS} later endings`, async () => {
+        const id = uniqueId('page');
+        const clientId = tab();
+        const first = await grant(id, alice, clientId, t0);
+        await store().release({ resourceId: id, token: first.token, now: t0 + 1 });
+        let now = t0 + 2;
+        // The first ending plus MAX − 1 more: still remembered.
+        for (let i = 1; i < MAX_REMEMBERED_ENDINGS; i++) {
+          const lock = await grant(id, bob, tab(), now++);
+          await store().release({ resourceId: id, token: lock.token, now: now++ });
+        }
+        const remembered = await acquire(id, alice, clientId, now++, first.token);
+        expect(remembered).toEqual({ outcome: 'dead-token', ending: 'released', lock: null });
+        const lock = await grant(id, bob, tab(), now++);
+        await store().release({ resourceId: id, token: lock.token, now: now++ });
+        const forgotten = await acquire(id, alice, clientId, now++, first.token);
+        expect(forgotten).toEqual({ outcome: 'dead-token', ending: null, lock: null });
+      });
+    });
+
+    describe('fences', () => {
+      it('grow strictly across grant, release, expiry, takeover and force-release', async () => {
+        const id = uniqueId('page');
+        const fences: number[] = [];
+        const first = await grant(id, alice, tab(), t0);
+        fences.push(first.fence);
+        await store().release({ resourceId: id, token: first.token, now: t0 + 1 });
+        const afterRelease = await grant(id, bob, tab(), t0 + 2);
+        fences.push(afterRelease.fence);
+        const afterExpiry = await grant(id, carol, tab(), t0 + 2 + TTL);
+        fences.push(afterExpiry.fence);
+        const taken = await takeOver(id, alice, tab(), afterExpiry.fence, t0 + 3 + TTL);
+        if (taken.outcome !== 'granted') throw new Error('takeover refused');
+        fences.push(taken.lock.fence);
+        await store().forceRelease(id, { now: t0 + 4 + TTL });
+        const afterForce = await grant(id, bob, tab(), t0 + 5 + TTL);
+        fences.push(afterForce.fence);
+        for (let i = 1; i < fences.length; i++) {
+          expect(fences[i] as number).toBeGreaterThan(fences[i - 1] as number);
+        }
+      });
+
+      it('are kept by refresh, reclaim and resume', async () => {
+        const id = uniqueId('page');
+        const clientId = tab();
+        const held = await grant(id, alice, clientId, t0);
+        const refreshed = await acquire(id, alice, clientId, t0 + 1, held.token);
+        const reclaimed = await acquire(id, alice, clientId, t0 + 2);
+        const resumed = await acquire(id, alice, clientId, t0 + 3 + TTL, held.token);
+        expect(
+          [refreshed, reclaimed, resumed].map((r) => [r.outcome, r.lock?.fence, r.lock?.token]),
+        ).toEqual([
+          ['refreshed', held.fence, held.token],
+          ['reclaimed', held.fence, held.token],
+          ['resumed', held.fence, held.token],
+        ]);
+      });
+
+      it('keep growing after a restart (a new store over the same data)', async (context) => {
+        const id = uniqueId('page');
+        const held = await grant(id, alice, tab(), t0);
+        await store().release({ resourceId: id, token: held.token, now: t0 + 1 });
+        const again = await reopen(context);
+        if (!again) return;
+        const next = await grant(id, bob, tab(), t0 + 2, again);
+        expect(next.fence).toBeGreaterThan(held.fence);
+      });
+
+      it('and live leases and endings survive a restart', async (context) => {
+        const id = uniqueId('page');
+        const clientId = tab();
+        const released = await grant(id, alice, clientId, t0);
+        await store().release({ resourceId: id, token: released.token, now: t0 + 1 });
+        const held = await grant(id, bob, tab(), t0 + 2);
+        const again = await reopen(context);
+        if (!again) return;
+        expect(await again.get(id, { now: t0 + 3 })).toEqual(held);
+        expect(await acquire(id, carol, tab(), t0 + 3, undefined, again)).toEqual({
+          outcome: 'locked',
+          lock: held,
+        });
+        const refreshed = await acquire(id, bob, held.clientId, t0 + 4, held.token, again);
+        expect(refreshed.outcome).toBe('refreshed');
+        const dead = await acquire(id, alice, clientId, t0 + 5, released.token, again);
+        expect(dead.outcome === 'dead-token' && dead.ending).toBe('released');
+      });
+    });
+
+    describe('expiry (no sweeper)', () => {
+      it('keeps a lock live until expiresAt, then frees it for the next acquire', async () => {
+        const id = uniqueId('page');
+        const held = await grant(id, alice, tab(), t0);
+        const justBefore = held.expiresAt - 1;
+        expect(await store().get(id, { now: justBefore })).toEqual(held);
+        expect((await acquire(id, bob, tab(), justBefore)).outcome).toBe('locked');
+
+        const atExpiry = held.expiresAt;
+        const result = await acquire(id, bob, tab(), atExpiry);
+        expect(result.outcome).toBe('granted');
+        if (result.outcome !== 'granted') return;
+        expect(result.replaced).toEqual(held);
+        expect(result.lock.fence).toBeGreaterThan(held.fence);
+        expect(result.lock.since).toBe(atExpiry);
+      });
+
+      it('hides an expired lock from get, getMany and list', async () => {
+        const id = uniqueId('page');
+        const held = await grant(id, alice, tab(), t0);
+        const after = { now: held.expiresAt };
+        expect(await store().get(id, after)).toBeNull();
+        expect((await store().getMany([id], after)).has(id)).toBe(false);
+        expect((await store().list(after)).some((lock) => lock.resourceId === id)).toBe(false);
+        expect((await store().list({ now: t0 })).filter((l) => l.resourceId === id)).toEqual([
+          held,
+        ]);
+      });
+    });
+
+    describe('release', () => {
+      it('releases the holder’s lock and frees the resource', async () => {
+        const id = uniqueId('page');
+        const held = await grant(id, alice, tab(), t0);
+        expect(await store().release({ resourceId: id, token: held.token, now: t0 + 1 })).toEqual({
+          outcome: 'released',
+          lock: held,
+        });
+        expect(await store().get(id, { now: t0 + 1 })).toBeNull();
+        expect((await acquire(id, bob, tab(), t0 + 2)).outcome).toBe('granted');
+      });
+
+      it('releases a lapsed lease by its own token', async () => {
+        const id = uniqueId('page');
+        const held = await grant(id, alice, tab(), t0);
+        const result = await store().release({
+          resourceId: id,
+          token: held.token,
+          now: held.expiresAt + 1,
+        });
+        expect(result).toEqual({ outcome: 'released', lock: held });
+      });
+
+      it('answers "free" when nobody holds the resource, including a second release', async () => {
+        const id = uniqueId('page');
+        expect(await store().release({ resourceId: id, token: newToken(), now: t0 })).toEqual({
+          outcome: 'free',
+        });
+        const held = await grant(id, alice, tab(), t0);
+        await store().release({ resourceId: id, token: held.token, now: t0 + 1 });
+        expect(await store().release({ resourceId: id, token: held.token, now: t0 + 2 })).toEqual({
+          outcome: 'free',
+        });
+      });
+
+      it('answers "not-holder" and keeps the lock when someone else holds it', async () => {
+        const id = uniqueId('page');
+        const lapsed = await grant(id, alice, tab(), t0);
+        const held = await grant(id, bob, tab(), t0 + TTL);
+        for (const token of [lapsed.token, newToken()]) {
+          const result = await store().release({ resourceId: id, token, now: t0 + TTL + 1 });
+          expect(result).toEqual({ outcome: 'not-holder' });
+        }
+        expect(await store().get(id, { now: t0 + TTL + 1 })).toEqual(held);
+      });
+    });
+
+    describe('takeover', () => {
+      it('changes nothing when the fence moved on', async () => {
+        const id = uniqueId('page');
+        const clientId = tab();
+        const held = await grant(id, alice, clientId, t0);
+        const result = await takeOver(id, bob, tab(), held.fence - 1, t0 + 1);
+        expect(result).toEqual({ outcome: 'fence-mismatch', lock: held });
+        expect(await store().get(id, { now: t0 + 1 })).toEqual(held);
+        expect((await acquire(id, alice, clientId, t0 + 2, held.token)).outcome).toBe('refreshed');
+      });
+
+      it('grants another user a new fence and a new since, and kills the old token', async () => {
+        const id = uniqueId('page');
+        const clientId = tab();
+        const held = await grant(id, alice, clientId, t0 - 10_000);
+        const bobsTab = tab();
+        const result = await takeOver(id, bob, bobsTab, held.fence, t0);
+        expect(result.outcome).toBe('granted');
+        if (result.outcome !== 'granted') return;
+        expect(result.replaced).toEqual(held);
+        expect(result.lock).toEqual({
+          resourceId: id,
+          holder: bob,
+          clientId: bobsTab,
+          token: result.lock.token,
+          fence: result.lock.fence,
+          since: t0,
+          acquiredAt: t0,
+          expiresAt: t0 + TTL,
+        });
+        expect(result.lock.fence).toBeGreaterThan(held.fence);
+        expect(result.lock.token).not.toBe(held.token);
+        expect(await store().get(id, { now: t0 })).toEqual(result.lock);
+        const check = await store().check({ resourceId: id, token: held.token, now: t0 + 1 });
+        expect(check).toEqual({ outcome: 'dead', ending: 'taken-over', lock: result.lock });
+      });
+
+      it('keeps since when the same user takes a live lock to another tab ("edit here instead")', async () => {
+        const id = uniqueId('page');
+        const held = await grant(id, alice, tab(), t0 - 10_000);
+        const result = await takeOver(id, alice, tab(), held.fence, t0);
+        expect(result.outcome).toBe('granted');
+        if (result.outcome !== 'granted') return;
+        expect(result.lock.since).toBe(held.since);
+        expect(result.lock.acquiredAt).toBe(t0);
+        expect(result.lock.fence).toBeGreaterThan(held.fence);
+        expect(result.lock.token).not.toBe(held.token);
+      });
+
+      it('starts a new since when the same user’s lock had lapsed', async () => {
+        const id = uniqueId('page');
+        const held = await grant(id, alice, tab(), t0 - 2 * TTL);
+        const result = await takeOver(id, alice, tab(), held.fence, t0);
+        expect(result.outcome === 'granted' && result.lock.since).toBe(t0);
+      });
+
+      it('grants a free resource whose fence is still the expected one, and no other', async () => {
+        const id = uniqueId('page');
+        const held = await grant(id, alice, tab(), t0);
+        await store().release({ resourceId: id, token: held.token, now: t0 + 1 });
+        expect(await takeOver(id, bob, tab(), held.fence - 1, t0 + 2)).toEqual({
+          outcome: 'fence-mismatch',
+          lock: null,
+        });
+        const result = await takeOver(id, bob, tab(), held.fence, t0 + 3);
+        expect(result.outcome).toBe('granted');
+        expect(result.outcome === 'granted' && result.replaced).toBeNull();
+      });
+
+      it('grants at most one of two takeovers that saw the same fence', async () => {
+        const id = uniqueId('page');
+        const held = await grant(id, alice, tab(), t0);
+        const first = await takeOver(id, bob, tab(), held.fence, t0 + 1);
+        const second = await takeOver(id, carol, tab(), held.fence, t0 + 2);
+        expect(first.outcome).toBe('granted');
+        expect(second).toEqual({
+          outcome: 'fence-mismatch',
+          lock: first.outcome === 'granted' ? first.lock : null,
+        });
+      });
+    });
+
+    describe('check', () => {
+      it('says live, lapsed or dead without changing anything', async () => {
+        const id = uniqueId('page');
+        const clientId = tab();
+        const held = await grant(id, alice, clientId, t0);
+        const check = (token: string, now: number) => store().check({ resourceId: id, token, now });
+        expect(await check(held.token, t0 + 1)).toEqual({ outcome: 'live', lock: held });
+        expect(await check(held.token, held.expiresAt)).toEqual({ outcome: 'lapsed', lock: held });
+        expect(await check(newToken(), t0 + 1)).toEqual({
+          outcome: 'dead',
+          ending: null,
+          lock: held,
+        });
+        // A check of a lapsed lease must not stop its holder from resuming it.
+        expect((await acquire(id, alice, clientId, held.expiresAt + 1, held.token)).outcome).toBe(
+          'resumed',
+        );
+      });
+
+      it('remembers why a dead token ended', async () => {
+        const id = uniqueId('page');
+        const held = await grant(id, alice, tab(), t0);
+        await store().release({ resourceId: id, token: held.token, now: t0 + 1 });
+        expect(await store().check({ resourceId: id, token: held.token, now: t0 + 2 })).toEqual({
+          outcome: 'dead',
+          ending: 'released',
+          lock: null,
+        });
+      });
+    });
+
+    describe('forceRelease', () => {
+      it('ends a live lock whatever its token, and its token is then "released"', async () => {
+        const id = uniqueId('page');
+        const clientId = tab();
+        const held = await grant(id, alice, clientId, t0);
+        expect(await store().forceRelease(id, { now: t0 + 1 })).toEqual(held);
+        expect(await store().get(id, { now: t0 + 1 })).toBeNull();
+        expect(await acquire(id, alice, clientId, t0 + 2, held.token)).toEqual({
+          outcome: 'dead-token',
+          ending: 'released',
+          lock: null,
+        });
+        const next = await grant(id, bob, tab(), t0 + 3);
+        expect(next.fence).toBeGreaterThan(held.fence);
+      });
+
+      it('returns null for a free resource, and ends a lapsed lease so it cannot resume', async () => {
+        const id = uniqueId('page');
+        expect(await store().forceRelease(id, { now: t0 })).toBeNull();
+        const clientId = tab();
+        const held = await grant(id, alice, clientId, t0);
+        expect(await store().forceRelease(id, { now: held.expiresAt })).toBeNull();
+        const result = await acquire(id, alice, clientId, held.expiresAt + 1, held.token);
+        expect(result).toEqual({ outcome: 'dead-token', ending: 'expired', lock: null });
+      });
+    });
+
+    describe('reading', () => {
+      it('getMany returns the live locks among the ids asked, keyed by id', async () => {
+        const [a, b, free] = [uniqueId('a'), uniqueId('b'), uniqueId('free')];
+        const lockA = await grant(a, alice, tab(), t0);
+        const lockB = await grant(b, bob, tab(), t0);
+        const found = await store().getMany([a, b, free], { now: t0 + 1 });
+        expect(found.size).toBe(2);
+        expect(found.get(a)).toEqual(lockA);
+        expect(found.get(b)).toEqual(lockB);
+        expect(found.has(free)).toBe(false);
+        expect((await store().getMany([], { now: t0 })).size).toBe(0);
+      });
+
+      it('never mixes one resource’s clientId and token with another’s', async () => {
+        const ids = [uniqueId('one'), uniqueId('two'), uniqueId('three')];
+        const users = [alice, bob, alice];
+        const locks: StoredLock[] = [];
+        for (const [i, id] of ids.entries()) {
+          locks.push(await grant(id, users[i] as LockUser, tab(), t0 + i));
+        }
+        const clock = { now: t0 + 10 };
+        const many = await store().getMany(ids, clock);
+        const listed = await store().list(clock);
+        for (const [i, id] of ids.entries()) {
+          expect(await store().get(id, clock)).toEqual(locks[i]);
+          expect(many.get(id)).toEqual(locks[i]);
+          expect(listed.filter((lock) => lock.resourceId === id)).toEqual([locks[i]]);
+        }
+        expect(new Set(locks.map((l) => l.token)).size).toBe(3);
+        expect(new Set(locks.map((l) => l.clientId)).size).toBe(3);
+      });
+    });
+
+    describe('resource ids', () => {
+      const awkward = (): string[] => {
+        const base = uniqueId('x');
+        return [
+          `${base}/pages/42/edit`,
+          `${base}:page:42`,
+          `${base}/é日本語🔒`,
+          `${base}%2F'"; --`,
+          `${base}-`.padEnd(MAX_RESOURCE_ID_LENGTH, 'z'),
+          `${base}`,
+          `${base}/`,
+        ];
+      };
+
+      it('work with "/", ":", quotes, unicode and 256 characters, each its own lock', async () => {
+        const ids = awkward();
+        expect(ids[4]).toHaveLength(MAX_RESOURCE_ID_LENGTH);
+        const locks = new Map<string, StoredLock>();
+        for (const id of ids) locks.set(id, await grant(id, alice, tab(), t0));
+        const clock = { now: t0 + 1 };
+        const many = await store().getMany(ids, clock);
+        const listed = await store().list(clock);
+        for (const id of ids) {
+          const lock = locks.get(id) as StoredLock;
+          expect(lock.resourceId).toBe(id);
+          expect(await store().get(id, clock)).toEqual(lock);
+          expect(many.get(id)).toEqual(lock);
+          expect(listed.filter((l) => l.resourceId === id)).toEqual([lock]);
+        }
+        for (const id of ids) {
+          const lock = locks.get(id) as StoredLock;
+          const released = await store().release({
+            resourceId: id,
+            token: lock.token,
+            now: t0 + 2,
+          });
+          expect(released.outcome).toBe('released');
+          expect(await store().get(id, { now: t0 + 2 })).toBeNull();
+        }
+      });
+    });
+
+    describe('records', () => {
+      it('keep exactly one record per resource, however many grants and endings', async () => {
+        const before = await subject.countRecords();
+        const id = uniqueId('busy');
+        let now = t0;
+        for (let round = 0; round < 3 * MAX_REMEMBERED_ENDINGS; round++) {
+          const clientId = tab();
+          const lock = await grant(id, round % 2 ? alice : bob, clientId, now++);
+          await acquire(id, lock.holder, clientId, now++, lock.token);
+          switch (round % 4) {
+            case 0:
+              await store().release({ resourceId: id, token: lock.token, now: now++ });
+              break;
+            case 1: {
+              const taken = await takeOver(id, carol, tab(), lock.fence, now++);
+              if (taken.outcome === 'granted') {
+                await store().release({ resourceId: id, token: taken.lock.token, now: now++ });
+              }
+              break;
+            }
+            case 2:
+              now += TTL; // expires; the next grant replaces it
+              break;
+            default:
+              await store().forceRelease(id, { now: now++ });
+          }
+        }
+        expect(await subject.countRecords()).toBe(before + 1);
+        await grant(uniqueId('other'), alice, tab(), now);
+        expect(await subject.countRecords()).toBe(before + 2);
+      });
+
+      it('are not created by reads or refused calls on a resource never locked', async () => {
+        const before = await subject.countRecords();
+        const id = uniqueId('never');
+        const clock = { now: t0 };
+        await store().get(id, clock);
+        await store().getMany([id], clock);
+        await store().check({ resourceId: id, token: newToken(), now: t0 });
+        await store().release({ resourceId: id, token: newToken(), now: t0 });
+        await store().forceRelease(id, clock);
+        await acquire(id, alice, tab(), t0, newToken());
+        await takeOver(id, alice, tab(), 5, t0);
+        expect(await subject.countRecords()).toBe(before);
+      });
+    });
+
+    describe('concurrent calls', () => {
+      it('grant exactly one of many simultaneous acquires of one resource', async () => {
+        const id = uniqueId('contended');
+        const users = Array.from({ length: 24 }, (_, i) => ({ id: `user-${i}`, name: `U${i}` }));
+        const results = await Promise.all(users.map((user) => acquire(id, user, tab(), t0)));
+        const granted = results.filter((r) => r.outcome === 'granted');
+        expect(granted).toHaveLength(1);
+        const winner = granted[0]?.lock as StoredLock;
+        for (const result of results) {
+          if (result !== granted[0]) expect(result).toEqual({ outcome: 'locked', lock: winner });
+        }
+        expect(await store().get(id, { now: t0 })).toEqual(winner);
+      });
+
+      it('grant exactly one of many simultaneous takeovers that saw the same fence', async () => {
+        const id = uniqueId('contended');
+        const held = await grant(id, alice, tab(), t0);
+        const users = Array.from({ length: 12 }, (_, i) => ({ id: `user-${i}`, name: `U${i}` }));
+        const results = await Promise.all(
+          users.map((user) => takeOver(id, user, tab(), held.fence, t0 + 1)),
+        );
+        const granted = results.filter((r) => r.outcome === 'granted');
+        expect(granted).toHaveLength(1);
+        expect(await store().get(id, { now: t0 + 1 })).toEqual(granted[0]?.lock);
+      });
+
+      it('grant every one of simultaneous acquires of different resources', async () => {
+        const ids = Array.from({ length: 16 }, (_, i) => uniqueId(`parallel-${i}`));
+        const results = await Promise.all(ids.map((id) => acquire(id, alice, tab(), t0)));
+        expect(results.every((r) => r.outcome === 'granted')).toBe(true);
+        expect(results.map((r, i) => r.lock?.resourceId === ids[i]).every(Boolean)).toBe(true);
+      });
+    });
+  });
+}
