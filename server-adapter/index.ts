@@ -1,6 +1,16 @@
 export type { Lock, LockUser, LostReason } from '../src/core/protocol';
 export { LOCK_TOKEN_HEADER, PROTOCOL_VERSION } from '../src/core/protocol';
 export {
+  type LockErrorResponseOptions,
+  lockErrorResponse,
+} from './handler/lock-error-response';
+export {
+  createLockHandler,
+  type LockHandler,
+  type LockHandlerOptions,
+} from './handler/lock-handler';
+export { DEFAULT_MAX_BODY_BYTES } from './handler/read-body';
+export {
   LockInputError,
   LockNotHeldError,
   LockStoreError,

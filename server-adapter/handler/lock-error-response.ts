@@ -1,0 +1,71 @@
+import { LockInputError, LockNotHeldError, LockStoreError, PageLockError } from '../service/errors';
+import { errorBody, INTERNAL_ERROR_MESSAGE, jsonResponse } from './responses';
+
+export interface LockErrorResponseOptions {
+  /** The clock for `now` when the error does not carry one (default `Date.now`). */
+  now?: () => number;
+  /** Where a 500's real error goes, since the response hides it (default `console.error`). */
+  onError?: (error: unknown) => void;
+}
+
+/**
+ * Turns what `service.assertHeld` (or any service call) threw into the protocol's response, for
+ * the application's own save routes:
+ *
+ * - {@link LockNotHeldError} → 423 `{ error: { code: 'lock-not-held', message }, reason, lock?, now }`
+ * - {@link LockInputError} → 400 `{ error: { code: 'bad-request', message }, now }`
+ * - {@link LockStoreError} and anything else → 500 with a generic message: no driver text, no
+ *   stack. The error itself goes to `onError`.
+ *
+ * Every response carries `Cache-Control: no-store` and `Page-Lock-Version`.
+ *
+ * @example
+ * ```ts
+ * export async function PUT(request: Request) {
+ *   const page = await request.json();
+ *   try {
+ *     const lock = await locks.assertHeld(`page:${page.id}`, request.headers.get(LOCK_TOKEN_HEADER) ?? '');
+ *     await savePage(page, lock.fence); // UPDATE … WHERE fence <= $fence
+ *   } catch (error) {
+ *     return lockErrorResponse(error);
+ *   }
+ *   return Response.json({ ok: true });
+ * }
+ * ```
+ */
+export function lockErrorResponse(
+  error: unknown,
+  options: LockErrorResponseOptions = {},
+): Response {
+  if (error instanceof LockNotHeldError) {
+    return jsonResponse(
+      423,
+      errorBody('lock-not-held', error.message, error.now, {
+        reason: error.reason,
+        lock: error.lock,
+      }),
+    );
+  }
+  if (error instanceof LockInputError) {
+    return jsonResponse(400, errorBody('bad-request', error.message, error.now));
+  }
+  report(error, options.onError);
+  const now = error instanceof PageLockError ? error.now : (options.now ?? Date.now)();
+  // One code for every 500: the client can do nothing different, and must learn nothing more.
+  return jsonResponse(500, errorBody('store-error', INTERNAL_ERROR_MESSAGE, now));
+}
+
+function report(error: unknown, onError: ((error: unknown) => void) | undefined): void {
+  try {
+    if (onError) onError(error);
+    else console.error(describe(error), error);
+  } catch {
+    // A failing logger must not turn a 500 into an unhandled rejection.
+  }
+}
+
+function describe(error: unknown): string {
+  return error instanceof LockStoreError
+    ? '[page-lock] The lock store failed:'
+    : '[page-lock] Unexpected error while answering a lock request:';
+}

@@ -1,0 +1,199 @@
+import type { Lock, LockUser } from '../../src/core/protocol';
+import type { HeldResult, LockService } from '../service/lock-service';
+import { lockErrorResponse } from './lock-error-response';
+import { createOriginPolicy, isCrossSiteRequest } from './origin-check';
+import { DEFAULT_MAX_BODY_BYTES, readJsonBody } from './read-body';
+import { LockRequestError } from './request-error';
+import { expectedFence, optionalId, queryClientId, queryIds, requiredId } from './request-fields';
+import { errorBody, jsonResponse, noContentResponse } from './responses';
+import {
+  ALLOWED_METHODS,
+  decodeResourceId,
+  type LockRoute,
+  matchRoute,
+  methodNotAllowed,
+  normalizeBasePath,
+} from './routes';
+
+export interface LockHandlerOptions {
+  /** The lock service (`createLockService`) the handler speaks for. */
+  service: LockService;
+  /**
+   * The application's own session lookup: the signed-in user, or null (→ 401). The user never
+   * comes from the request body. Not called for releases: the token alone authorizes those.
+   */
+  getUser: (request: Request) => LockUser | null | undefined | Promise<LockUser | null | undefined>;
+  /** Where the routes live, e.g. `"/api/locks"` (matched against the request URL's path). */
+  basePath: string;
+  /** Other origins allowed to change locks, e.g. `["https://admin.example.com"]`. */
+  allowedOrigins?: readonly string[];
+  /**
+   * The app sits behind a proxy it trusts: the request's own origin comes from
+   * `X-Forwarded-Host`/`X-Forwarded-Proto` instead of the request URL (default false).
+   */
+  trustProxy?: boolean;
+  /** Bodies larger than this are refused with 413 (default 8 KiB). */
+  maxBodyBytes?: number;
+  /** Where the real error of a 500 goes (default `console.error`); the response hides it. */
+  onError?: (error: unknown, request: Request) => void;
+}
+
+/** A Web-standard request handler: any runtime with `Request`/`Response`. */
+export type LockHandler = (request: Request) => Promise<Response>;
+
+/**
+ * Serves DESIGN.md's wire protocol under `basePath`:
+ *
+ * | request | answer |
+ * | --- | --- |
+ * | `POST {base}/{id}` `{ clientId, token? }` | acquire, reclaim, refresh, resume: 200 / 423 / 409 |
+ * | `POST {base}/{id}/release`, `DELETE {base}/{id}` `{ token }` | 204 / 409 (no session needed) |
+ * | `POST {base}/{id}/takeover` `{ clientId, expectedFence }` | 200 / 409 / 403 |
+ * | `GET {base}/{id}?clientId=`, `GET {base}?ids=a&ids=b` | 200 |
+ *
+ * Ids are read from the raw URL path, one `encodeURIComponent`-ed segment each, so an id may
+ * hold `/`. Anything else is a JSON error: 400 (the field is named), 401, 403 (cross-site), 404,
+ * 405 (with `Allow`; HEAD and OPTIONS included: the protocol has no use for them and CORS
+ * preflights are not served), 413, 500. Every response carries `now`,
+ * `Cache-Control: no-store` and `Page-Lock-Version`.
+ *
+ * Imports nothing from any framework; `page-lock/next` wraps it for the App Router.
+ */
+export function createLockHandler(options: LockHandlerOptions): LockHandler {
+  const { service, getUser } = options;
+  if (!service) throw new Error('[page-lock] [handler] Missing option "service"');
+  if (typeof getUser !== 'function') {
+    throw new Error('[page-lock] [handler] Missing option "getUser" (the session lookup)');
+  }
+  const basePath = normalizeBasePath(options.basePath);
+  const originPolicy = createOriginPolicy(options.allowedOrigins, options.trustProxy);
+  const maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
+  if (!Number.isSafeInteger(maxBodyBytes) || maxBodyBytes <= 0) {
+    throw new Error('[page-lock] [handler] Option "maxBodyBytes" must be a positive integer');
+  }
+
+  const json = (status: number, body: object): Response =>
+    jsonResponse(status, { ...body, now: service.now() });
+  const fail = (
+    status: number,
+    error: Pick<LockRequestError, 'code' | 'message'> & { lock?: Lock | null },
+    headers: Record<string, string> = {},
+  ): Response =>
+    jsonResponse(
+      status,
+      errorBody(error.code, error.message, service.now(), { lock: error.lock }),
+      headers,
+    );
+
+  const requireUser = async (request: Request): Promise<LockUser> => {
+    const user = await getUser(request);
+    if (user === null || user === undefined) {
+      throw new LockRequestError(401, 'unauthorized', '[page-lock] Sign in to use page locks');
+    }
+    if (typeof user.id !== 'string' || user.id === '' || typeof user.name !== 'string') {
+      // The application's bug, not the client's: a 500, reported through onError.
+      throw new Error(
+        '[page-lock] [handler] getUser() must return { id: string, name: string } or null',
+      );
+    }
+    return user;
+  };
+
+  const held = (result: HeldResult): Response => {
+    const { lock, token, ttlMs, via } = result;
+    return json(200, {
+      status: 'held',
+      lock,
+      token,
+      ttlMs,
+      ...(via === 'resumed' ? { resumed: true } : {}),
+    });
+  };
+
+  const release = async (request: Request, encodedId: string): Promise<Response> => {
+    const resourceId = decodeResourceId(encodedId);
+    const token = requiredId(await readJsonBody(request, maxBodyBytes), 'token');
+    const result = await service.release(resourceId, token);
+    if (result.status !== 'not-holder') return noContentResponse();
+    // A release needs no session, so it shows no lock: only that the token is not the holder's.
+    return fail(409, { code: 'not-holder', message: '[page-lock] Someone else holds this lock' });
+  };
+
+  const route = async (request: Request, url: URL, match: LockRoute): Promise<Response> => {
+    const method = request.method.toUpperCase();
+    if (!ALLOWED_METHODS[match.kind].includes(method)) throw methodNotAllowed(method, match);
+    if (method !== 'GET' && isCrossSiteRequest(request, originPolicy)) {
+      throw new LockRequestError(
+        403,
+        'cross-site',
+        '[page-lock] Lock changes from another site are refused',
+      );
+    }
+    if (match.kind === 'release') return release(request, match.encodedId);
+    if (match.kind === 'lock' && method === 'DELETE') return release(request, match.encodedId);
+
+    const user = await requireUser(request);
+    if (match.kind === 'batch') {
+      const ids = queryIds(url.searchParams);
+      const clientId = queryClientId(url.searchParams);
+      const locks = await service.getMany(ids, { user, clientId });
+      return json(200, { locks, ttlMs: service.ttl });
+    }
+    const resourceId = decodeResourceId(match.encodedId);
+    if (method === 'GET') {
+      const clientId = queryClientId(url.searchParams);
+      return json(200, await service.get(resourceId, { user, clientId }));
+    }
+    const body = await readJsonBody(request, maxBodyBytes);
+    const clientId = requiredId(body, 'clientId');
+    if (match.kind === 'takeover') {
+      const result = await service.takeOver(resourceId, user, {
+        clientId,
+        expectedFence: expectedFence(body),
+      });
+      if (result.status === 'held') return held(result);
+      if (result.status === 'fence-mismatch') {
+        const message = '[page-lock] The lock changed hands since you saw it; look again';
+        return fail(409, { code: 'fence-mismatch', message, lock: result.lock });
+      }
+      const message = '[page-lock] You may not take this lock over';
+      return fail(403, { code: 'forbidden', message, lock: result.lock });
+    }
+
+    const result = await service.acquire(resourceId, user, {
+      clientId,
+      token: optionalId(body, 'token'),
+    });
+    switch (result.status) {
+      case 'held':
+        return held(result);
+      case 'locked':
+        return json(423, result);
+      case 'lost': {
+        const { reason, lock } = result;
+        return json(409, { status: 'lost', reason, ...(lock ? { lock } : {}) });
+      }
+    }
+  };
+
+  return async (request) => {
+    try {
+      const url = new URL(request.url);
+      const match = matchRoute(url.pathname, basePath);
+      if (!match) {
+        throw new LockRequestError(
+          404,
+          'not-found',
+          `[page-lock] No lock route at ${url.pathname}`,
+        );
+      }
+      return await route(request, url, match);
+    } catch (error) {
+      if (error instanceof LockRequestError) return fail(error.status, error, error.headers);
+      return lockErrorResponse(error, {
+        now: () => service.now(),
+        onError: options.onError && ((reported) => options.onError?.(reported, request)),
+      });
+    }
+  };
+}
