@@ -1,0 +1,42 @@
+/** The table the SQLite store uses unless told otherwise. */
+export const DEFAULT_SQLITE_TABLE = 'page_lock';
+
+const PLAIN_IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]{0,62}$/;
+
+/** Table names go into SQL text, so only plain identifiers are accepted. */
+export function checkTableName(table: unknown): string {
+  if (typeof table !== 'string' || !PLAIN_IDENTIFIER.test(table)) {
+    throw new Error(
+      '[page-lock] [sqlite] Option "table" must be a plain SQL identifier (letters, digits, "_")',
+    );
+  }
+  return table;
+}
+
+/**
+ * The DDL the store runs on start (it is idempotent). One row per resource, never deleted, so
+ * the fence survives release, expiry and restarts:
+ *
+ * ```sql
+ * CREATE TABLE IF NOT EXISTS page_lock (
+ *   resource_id TEXT PRIMARY KEY NOT NULL,
+ *   fence       INTEGER NOT NULL,        -- the last fence granted
+ *   lock        TEXT,                    -- the current grant as JSON (live or lapsed), or NULL
+ *   expires_at  INTEGER,                 -- the grant's expiresAt, for list(); NULL with no grant
+ *   endings     TEXT NOT NULL DEFAULT '[]' -- the last few endings as JSON
+ * );
+ * CREATE INDEX IF NOT EXISTS page_lock_expires_at ON page_lock (expires_at);
+ * ```
+ */
+export function lockTableDdl(table: string): string {
+  return `
+    CREATE TABLE IF NOT EXISTS "${table}" (
+      resource_id TEXT PRIMARY KEY NOT NULL,
+      fence INTEGER NOT NULL,
+      lock TEXT,
+      expires_at INTEGER,
+      endings TEXT NOT NULL DEFAULT '[]'
+    );
+    CREATE INDEX IF NOT EXISTS "${table}_expires_at" ON "${table}" (expires_at);
+  `;
+}

@@ -1,0 +1,141 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createSqliteLockStore } from '../../server-adapter/sqlite';
+import { runLockStoreContract } from '../contract';
+
+const testApi = { describe, it, expect, beforeEach, afterEach };
+
+/** Counts rows through a connection of its own: what is on disk, not what the store says. */
+function countRows(filename: string, table = 'page_lock'): number {
+  const db = new Database(filename, { readonly: true });
+  try {
+    return (db.prepare(`SELECT count(*) AS n FROM "${table}"`).get() as { n: number }).n;
+  } finally {
+    db.close();
+  }
+}
+
+runLockStoreContract(
+  'sqlite file',
+  () => {
+    const dir = mkdtempSync(join(tmpdir(), 'page-lock-sqlite-'));
+    const filename = join(dir, 'locks.db');
+    return {
+      store: createSqliteLockStore({ filename }),
+      countRecords: async () => countRows(filename),
+      reopen: async () => createSqliteLockStore({ filename }),
+      cleanup: async () => rmSync(dir, { recursive: true, force: true }),
+    };
+  },
+  testApi,
+);
+
+runLockStoreContract(
+  'sqlite database given by the application, own table',
+  () => {
+    const dir = mkdtempSync(join(tmpdir(), 'page-lock-sqlite-'));
+    const database = new Database(join(dir, 'app.db'));
+    const table = 'editor_locks';
+    return {
+      store: createSqliteLockStore({ database, table }),
+      countRecords: async () => countRows(join(dir, 'app.db'), table),
+      reopen: async () => createSqliteLockStore({ database, table }),
+      cleanup: async () => {
+        database.close();
+        rmSync(dir, { recursive: true, force: true });
+      },
+    };
+  },
+  testApi,
+);
+
+describe('createSqliteLockStore', () => {
+  let dir: string;
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'page-lock-sqlite-'));
+  });
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('says which option is missing', () => {
+    // @ts-expect-error: neither option given
+    expect(() => createSqliteLockStore({})).toThrow(
+      '[page-lock] [sqlite] Missing option "filename" or "database"',
+    );
+    // @ts-expect-error: no options at all
+    expect(() => createSqliteLockStore()).toThrow('Missing option "filename" or "database"');
+  });
+
+  it('refuses bad options with a clear message', () => {
+    const database = new Database(':memory:');
+    // @ts-expect-error: both options given
+    expect(() => createSqliteLockStore({ filename: 'x.db', database })).toThrow(
+      '[page-lock] [sqlite] Give either option "filename" or "database", not both',
+    );
+    // @ts-expect-error: not a database
+    expect(() => createSqliteLockStore({ database: {} })).toThrow(
+      '[page-lock] [sqlite] Option "database" must be a better-sqlite3 Database',
+    );
+    expect(() => createSqliteLockStore({ filename: '' })).toThrow(
+      '[page-lock] [sqlite] Option "filename" must be a non-empty path',
+    );
+    expect(() => createSqliteLockStore({ database, table: 'locks; DROP TABLE x' })).toThrow(
+      '[page-lock] [sqlite] Option "table" must be a plain SQL identifier',
+    );
+    database.close();
+    expect(() => createSqliteLockStore({ database })).toThrow(
+      '[page-lock] [sqlite] Option "database" is closed',
+    );
+  });
+
+  it('opens its file in WAL mode and creates the table', async () => {
+    const filename = join(dir, 'locks.db');
+    const store = createSqliteLockStore({ filename });
+    const db = new Database(filename, { readonly: true });
+    expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
+    const columns = db.prepare(`SELECT name FROM pragma_table_info('page_lock')`).all();
+    expect(columns.map((c) => (c as { name: string }).name)).toEqual([
+      'resource_id',
+      'fence',
+      'lock',
+      'expires_at',
+      'endings',
+    ]);
+    db.close();
+    await store.close();
+  });
+
+  it('closes a database it opened, and leaves the application’s own open', async () => {
+    const database = new Database(join(dir, 'app.db'));
+    await createSqliteLockStore({ database }).close();
+    expect(database.open).toBe(true);
+    database.close();
+
+    const filename = join(dir, 'locks.db');
+    const store = createSqliteLockStore({ filename });
+    await store.close();
+    await expect(store.get('page:1', { now: 0 })).rejects.toThrow(/not open/);
+  });
+
+  it('keeps the row (and so the fence) after a release', async () => {
+    const filename = join(dir, 'locks.db');
+    const store = createSqliteLockStore({ filename });
+    const acquired = await store.acquire({
+      resourceId: 'page:1',
+      holder: { id: 'alice', name: 'Alice' },
+      clientId: 'tab-1',
+      newToken: 'token-1',
+      now: 1_000,
+      ttl: 60_000,
+    });
+    await store.release({ resourceId: 'page:1', token: 'token-1', now: 2_000 });
+    await store.close();
+    const db = new Database(filename, { readonly: true });
+    const row = db.prepare('SELECT fence, lock, expires_at FROM page_lock').get();
+    db.close();
+    expect(acquired.outcome).toBe('granted');
+    expect(row).toEqual({ fence: 1, lock: null, expires_at: null });
+  });
+});
