@@ -1,0 +1,213 @@
+/**
+ * The Lua scripts behind the Redis store. Each write is one script, so Redis runs it atomically:
+ * no other command touches the resource's keys between the read and the write.
+ *
+ * They mirror `server-adapter/store/lock-rules.ts` line for line (the function names below match
+ * the TypeScript ones); the shared contract suite checks that they decide exactly alike. Reads
+ * need no rules in Lua: one script returns the record and the TypeScript rules decide.
+ *
+ * Keys: KEYS[1] is the resource's state hash (its current grant and its last endings; it expires
+ * a margin after the lease, as garbage collection only), KEYS[2] its fence counter (never expires,
+ * so fences never go backwards). Both share a hash tag, so they live in one cluster slot.
+ *
+ * Numbers travel as decimal strings and are compared with `tonumber`: doubles are exact for
+ * integers below 2^53, which epoch milliseconds and fences stay far below.
+ */
+
+const PRELUDE = `
+local LOCK_FIELDS = {'token', 'clientId', 'holderId', 'holder', 'fence', 'since', 'acquiredAt', 'expiresAt'}
+
+local function read_lock(key)
+  local v = redis.call('HMGET', key, unpack(LOCK_FIELDS))
+  if not v[1] then return nil end
+  return {
+    token = v[1], clientId = v[2], holderId = v[3], holder = v[4],
+    fence = v[5], since = v[6], acquiredAt = v[7], expiresAt = v[8],
+  }
+end
+
+local function read_endings(key)
+  local raw = redis.call('HGET', key, 'endings')
+  if not raw then return {} end
+  local endings = cjson.decode(raw)
+  if type(endings) ~= 'table' then return {} end
+  return endings
+end
+
+local function is_live(lock, now)
+  return lock ~= nil and tonumber(lock.expiresAt) > now
+end
+
+local function ending_of(endings, token)
+  for _, e in ipairs(endings) do
+    if e.token == token then return e.ending end
+  end
+  return ''
+end
+
+local function remember(endings, lock, ending, max)
+  local kept = {}
+  for _, e in ipairs(endings) do
+    if e.token ~= lock.token then kept[#kept + 1] = e end
+  end
+  kept[#kept + 1] = { token = lock.token, fence = tonumber(lock.fence), ending = ending }
+  local out = {}
+  for i = math.max(1, #kept - max + 1), #kept do out[#out + 1] = kept[i] end
+  return out
+end
+
+local function as_integer(n)
+  return string.format('%.0f', n)
+end
+
+-- Writes the record back. The key's expiry is garbage collection only: a margin past the lease
+-- (by the service's clock, passed in), never what decides that a lock lapsed.
+local function write_state(key, lock, endings, now, margin)
+  if lock then
+    redis.call('HSET', key,
+      'token', lock.token, 'clientId', lock.clientId, 'holderId', lock.holderId,
+      'holder', lock.holder, 'fence', lock.fence, 'since', lock.since,
+      'acquiredAt', lock.acquiredAt, 'expiresAt', lock.expiresAt)
+  else
+    redis.call('HDEL', key, unpack(LOCK_FIELDS))
+  end
+  if #endings > 0 then
+    redis.call('HSET', key, 'endings', cjson.encode(endings))
+  else
+    redis.call('HDEL', key, 'endings')
+  end
+  local keep = margin
+  if lock then keep = math.max(0, tonumber(lock.expiresAt) - now) + margin end
+  if redis.call('EXISTS', key) == 1 then
+    redis.call('PEXPIRE', key, as_integer(math.max(1, keep)))
+  end
+end
+
+local function lock_reply(lock)
+  if not lock then return {} end
+  return { lock.token, lock.clientId, lock.holder, lock.fence, lock.since, lock.acquiredAt, lock.expiresAt }
+end
+
+-- A new grant: the next fence (INCR on the counter that never expires), since = now unless kept.
+local function grant(state_key, fence_key, current, endings, replaced_ending, keep_since, g)
+  local fence = redis.call('INCR', fence_key)
+  local lock = {
+    token = g.new_token, clientId = g.client_id, holderId = g.holder_id, holder = g.holder,
+    fence = as_integer(fence), since = keep_since or g.now_text, acquiredAt = g.now_text,
+    expiresAt = g.expires_at,
+  }
+  if current then endings = remember(endings, current, replaced_ending, g.max_endings) end
+  write_state(state_key, lock, endings, g.now, g.margin)
+  return lock
+end
+`;
+
+/**
+ * Acquire, refresh, resume or reclaim (`applyAcquire`).
+ * ARGV: now, hasToken ('1' | '0'), token, clientId, holderId, holderJson, newToken, expiresAt,
+ * gcMarginMs, maxEndings. Replies `{ outcome, lock, replaced, ending }`.
+ */
+export const ACQUIRE_SCRIPT = `${PRELUDE}
+local now = tonumber(ARGV[1])
+local has_token = ARGV[2] == '1'
+local token = ARGV[3]
+local g = {
+  now = now, now_text = ARGV[1], client_id = ARGV[4], holder_id = ARGV[5], holder = ARGV[6],
+  new_token = ARGV[7], expires_at = ARGV[8], margin = tonumber(ARGV[9]),
+  max_endings = tonumber(ARGV[10]),
+}
+local current = read_lock(KEYS[1])
+local live = nil
+if is_live(current, now) then live = current end
+local same_holder = current ~= nil and current.holderId == g.holder_id
+
+local function extend(outcome)
+  current.holder = g.holder
+  current.expiresAt = g.expires_at
+  write_state(KEYS[1], current, read_endings(KEYS[1]), now, g.margin)
+  return { outcome, lock_reply(current), {}, '' }
+end
+
+if has_token then
+  if current ~= nil and same_holder and current.token == token then
+    if live then return extend('refreshed') end
+    return extend('resumed')
+  end
+  return { 'dead-token', lock_reply(live), {}, ending_of(read_endings(KEYS[1]), token) }
+end
+
+-- A reload of the holding tab gets its own grant back, live or lapsed-but-not-superseded.
+if current ~= nil and same_holder and current.clientId == g.client_id then
+  return extend('reclaimed')
+end
+if live then return { 'locked', lock_reply(live), {}, '' } end
+
+local lock = grant(KEYS[1], KEYS[2], current, read_endings(KEYS[1]), 'expired', nil, g)
+return { 'granted', lock_reply(lock), lock_reply(current), '' }
+`;
+
+/**
+ * Release (`applyRelease`). ARGV: now, token, gcMarginMs, maxEndings.
+ * Replies `{ outcome, lock }`.
+ */
+export const RELEASE_SCRIPT = `${PRELUDE}
+local now = tonumber(ARGV[1])
+local current = read_lock(KEYS[1])
+if current ~= nil and current.token == ARGV[2] then
+  local endings = remember(read_endings(KEYS[1]), current, 'released', tonumber(ARGV[4]))
+  write_state(KEYS[1], nil, endings, now, tonumber(ARGV[3]))
+  return { 'released', lock_reply(current) }
+end
+if is_live(current, now) then return { 'not-holder', {} } end
+return { 'free', {} }
+`;
+
+/**
+ * Take over (`applyTakeOver`). ARGV: now, expectedFence, clientId, holderId, holderJson,
+ * newToken, expiresAt, gcMarginMs, maxEndings. Replies `{ outcome, lock, replaced }`.
+ */
+export const TAKE_OVER_SCRIPT = `${PRELUDE}
+local now = tonumber(ARGV[1])
+local g = {
+  now = now, now_text = ARGV[1], client_id = ARGV[3], holder_id = ARGV[4], holder = ARGV[5],
+  new_token = ARGV[6], expires_at = ARGV[7], margin = tonumber(ARGV[8]),
+  max_endings = tonumber(ARGV[9]),
+}
+local fence = tonumber(redis.call('GET', KEYS[2]) or '0')
+local current = read_lock(KEYS[1])
+local live = nil
+if is_live(current, now) then live = current end
+if fence ~= tonumber(ARGV[2]) then
+  return { 'fence-mismatch', lock_reply(live), {} }
+end
+local keep_since = nil
+if live and live.holderId == g.holder_id then keep_since = live.since end
+local replaced_ending = 'expired'
+if live then replaced_ending = 'taken-over' end
+local lock = grant(KEYS[1], KEYS[2], current, read_endings(KEYS[1]), replaced_ending, keep_since, g)
+return { 'granted', lock_reply(lock), lock_reply(current) }
+`;
+
+/**
+ * Force release (`applyForceRelease`). ARGV: now, gcMarginMs, maxEndings.
+ * Replies the live lock it ended, or an empty array.
+ */
+export const FORCE_RELEASE_SCRIPT = `${PRELUDE}
+local now = tonumber(ARGV[1])
+local current = read_lock(KEYS[1])
+if current == nil then return {} end
+local live = is_live(current, now)
+local ending = 'expired'
+if live then ending = 'released' end
+write_state(KEYS[1], nil, remember(read_endings(KEYS[1]), current, ending, tonumber(ARGV[3])), now, tonumber(ARGV[2]))
+if live then return lock_reply(current) end
+return {}
+`;
+
+/**
+ * The whole record in one atomic read: `{ fence, stateFieldsAndValues }`. The TypeScript rules
+ * (`applyCheck`, `isLive`) decide from it, so reads need no Lua mirror of the rules.
+ */
+export const READ_SCRIPT = `
+return { redis.call('GET', KEYS[2]) or '0', redis.call('HGETALL', KEYS[1]) }
+`;
