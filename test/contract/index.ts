@@ -2,6 +2,8 @@
  * `page-lock/testing`: the contract suites, runnable against your own adapter or store with the
  * test framework you already use.
  */
+
+export { type AdaptersUnderTest, runLockAdapterContract } from './adapter-contract';
 export {
   type ContractAssertion,
   type ContractTestApi,

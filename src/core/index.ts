@@ -1,0 +1,51 @@
+/**
+ * `page-lock/core`: the wire protocol's types and constants, the {@link LockAdapter} contract
+ * and its HTTP and in-memory implementations. No React, no directive: importable anywhere.
+ */
+export {
+  type AcquireRequest,
+  type AdapterCallOptions,
+  type LockAdapter,
+  LockAdapterError,
+  type LockAdapterErrorKind,
+  type ReleaseOptions,
+  type ReleaseOutcome,
+  type TakeOverRefused,
+  type TakeOverRequest,
+  type TakeOverResponse,
+} from './adapter';
+export {
+  createHttpLockAdapter,
+  type HttpLockAdapterOptions,
+  type LockBeacon,
+  type LockFetch,
+  type LockRequestHeaders,
+} from './http-adapter';
+export { createMemoryLockAdapter, type MemoryLockAdapterOptions } from './memory-adapter';
+export {
+  createMemoryLockServer,
+  getDefaultMemoryLockServer,
+  type MemoryLockServer,
+  type MemoryLockServerOptions,
+  type MemoryLockServerUser,
+} from './memory-server';
+export {
+  type AcquireResponse,
+  type BatchStatusEntry,
+  type BatchStatusResponse,
+  type ErrorCode,
+  type ErrorResponse,
+  type HeldResponse,
+  LOCK_TOKEN_HEADER,
+  type Lock,
+  type LockedResponse,
+  type LockUser,
+  type LostReason,
+  type LostResponse,
+  MAX_BATCH_IDS,
+  MAX_RESOURCE_ID_LENGTH,
+  PROTOCOL_VERSION,
+  PROTOCOL_VERSION_HEADER,
+  resourceIdProblem,
+  type StatusResponse,
+} from './protocol';

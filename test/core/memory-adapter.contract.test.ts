@@ -1,0 +1,17 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createMemoryLockAdapter } from '../../src/core/memory-adapter';
+import { createMemoryLockServer } from '../../src/core/memory-server';
+import { runLockAdapterContract } from '../contract/adapter-contract';
+
+runLockAdapterContract(
+  'memory adapter',
+  () => {
+    const server = createMemoryLockServer({ ttl: 30_000 });
+    return {
+      alice: createMemoryLockAdapter({ user: { id: 'alice', name: 'Alice' }, server }),
+      bob: createMemoryLockAdapter({ user: { id: 'bob', name: 'Bob' }, server }),
+      advance: (ms) => server.advance(ms),
+    };
+  },
+  { describe, it, expect, beforeEach, afterEach },
+);
