@@ -1,0 +1,13 @@
+/**
+ * `page-lock/postgres`: a lock store in Postgres, for several server instances. Needs the
+ * optional peer dependency `pg` (imported here only as types).
+ */
+export { DEFAULT_POSTGRES_TABLE, lockTableDdl } from './postgres-schema';
+export {
+  createPostgresLockStore,
+  type PostgresLockConnection,
+  type PostgresLockPool,
+  type PostgresLockStore,
+  type PostgresLockStoreOptions,
+  type PostgresQueryResult,
+} from './postgres-store';
