@@ -228,7 +228,6 @@ async function readAnswer(response: Response, what: string): Promise<ProtocolAns
   // Access-Control-Expose-Headers. A body that is not the protocol is caught below anyway.
   const version = response.headers.get(PROTOCOL_VERSION_HEADER);
   if (version !== null && version !== PROTOCOL_VERSION) {
-    await response.body?.cancel().catch(() => {});
     throw new LockAdapterError(
       'protocol',
       `${PART} ${what}: the server speaks page-lock protocol ${version}, this client speaks ${PROTOCOL_VERSION}; update the client and the server together`,

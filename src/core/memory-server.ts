@@ -22,6 +22,8 @@ export interface MemoryLockServerOptions {
   canTakeOver?: (user: LockUser, lock: Lock) => boolean | Promise<boolean>;
   /** The service's audit hook: see every acquire, refresh, release and takeover. */
   onEvent?: (event: LockEvent) => void;
+  /** Where the real error behind a 500 goes (default `console.error`); the response hides it. */
+  onError?: (error: unknown, request: Request) => void;
 }
 
 /**
@@ -81,6 +83,7 @@ export function createMemoryLockServer(options: MemoryLockServerOptions = {}): M
       handler = createLockHandler({
         service,
         basePath,
+        onError: options.onError,
         getUser: (request) => {
           const user = userOfRequest.get(request) ?? null;
           return typeof user === 'function' ? user(request) : user;

@@ -40,7 +40,10 @@ export function createLockHandlers(options: LockHandlersOptions): HttpHandler[] 
   const server = options.server ?? getDefaultMemoryLockServer();
   const base = baseUrl.replace(/\/+$/, '');
   const basePath = new URL(base, 'http://page-lock.invalid').pathname.replace(/\/+$/, '');
+  // A path matches on any origin: Node has no page to resolve it against, and a story's page
+  // origin is whatever Storybook runs on.
+  const pattern = base.startsWith('/') ? `*${base}` : base;
   const answer = ({ request }: { request: Request }): Promise<Response> =>
     server.handle(request, user, basePath);
-  return [http.all(base, answer), http.all(`${base}/*`, answer)];
+  return [http.all(pattern, answer), http.all(`${pattern}/*`, answer)];
 }
