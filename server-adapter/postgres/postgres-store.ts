@@ -23,6 +23,9 @@ export interface PostgresLockConnection {
   query(text: string, values?: unknown[]): Promise<PostgresQueryResult>;
   /** Back to the pool; with an error (or `true`) the pool destroys the connection instead. */
   release(error?: Error | boolean): void;
+  /** `pg` emits `error` on a connection whose socket dies; the store listens while it holds one. */
+  on?(event: 'error', listener: (error: Error) => void): unknown;
+  off?(event: 'error', listener: (error: Error) => void): unknown;
 }
 
 /** What the store needs of a pool: a `pg` `Pool` is one, as are pools with its API. */
@@ -206,11 +209,20 @@ async function withConnection<T>(
   } catch (error) {
     throw explained(error, table);
   }
+  // A connection that dies while checked out emits `error` (the pool listens only to idle
+  // ones); unheard, that would crash the process. The query in flight rejects anyway.
+  let died: Error | null = null;
+  const onError = (error: Error): void => {
+    died = error;
+  };
+  db.on?.('error', onError);
   try {
     const result = await work(db);
-    db.release();
+    db.off?.('error', onError);
+    db.release(died ?? undefined);
     return result;
   } catch (error) {
+    db.off?.('error', onError);
     db.release(error instanceof Error ? error : true);
     throw explained(error, table);
   }
