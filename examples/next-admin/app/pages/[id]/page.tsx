@@ -1,0 +1,25 @@
+import { notFound, redirect } from 'next/navigation';
+import { PageEditor } from '../../../components/page-editor';
+import { getPage } from '../../../lib/pages-db';
+import { getSessionUser } from '../../../lib/session';
+import { pollInterval } from '../../../lib/settings';
+
+export const runtime = 'nodejs';
+export const dynamic = 'force-dynamic';
+
+/** The editor of one page. What is on screen is what was saved when the page loaded. */
+export default async function EditPagePage({ params }: { params: Promise<{ id: string }> }) {
+  if (!(await getSessionUser())) redirect('/');
+  const page = getPage(Number((await params).id));
+  if (!page) notFound();
+  const { id, title, body, updatedAt, updatedBy } = page;
+  return (
+    <section>
+      <p>
+        <a href="/pages">← All pages</a>
+      </p>
+      <h1>Edit page {id}</h1>
+      <PageEditor page={{ id, title, body, updatedAt, updatedBy }} pollInterval={pollInterval()} />
+    </section>
+  );
+}

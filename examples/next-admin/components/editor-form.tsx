@@ -1,0 +1,146 @@
+'use client';
+
+import { LOCK_TOKEN_HEADER, type PageLockState, usePageLock } from 'page-lock';
+import { type FormEvent, useState } from 'react';
+import { formatClock } from './format-clock';
+
+/** What the editor needs of a page. */
+export interface EditablePage {
+  id: number;
+  title: string;
+  body: string;
+  updatedAt: number | null;
+  updatedBy: string | null;
+}
+
+type SaveState =
+  | { kind: 'idle' }
+  | { kind: 'saving' }
+  | { kind: 'saved'; at: number }
+  | { kind: 'refused'; message: string }
+  | { kind: 'failed'; message: string };
+
+/** The title and body of a page, saved with the lock's token so the server can refuse a stale save. */
+export function EditorForm({ page }: { page: EditablePage }) {
+  const lock = usePageLock();
+  const [title, setTitle] = useState(page.title);
+  const [body, setBody] = useState(page.body);
+  const [save, setSave] = useState<SaveState>({ kind: 'idle' });
+
+  async function onSubmit(event: FormEvent<HTMLFormElement>) {
+    event.preventDefault();
+    setSave({ kind: 'saving' });
+    const headers: Record<string, string> = { 'Content-Type': 'application/json' };
+    if (lock.token) headers[LOCK_TOKEN_HEADER] = lock.token;
+    try {
+      const response = await fetch(`/api/pages/${page.id}`, {
+        method: 'PUT',
+        headers,
+        body: JSON.stringify({ title, body }),
+      });
+      if (response.ok) {
+        const { savedAt } = (await response.json()) as { savedAt: number };
+        setSave({ kind: 'saved', at: savedAt });
+      } else if (response.status === 423) {
+        setSave({ kind: 'refused', message: refusalMessage(await response.json()) });
+      } else {
+        setSave({ kind: 'failed', message: `The server answered ${response.status}.` });
+      }
+    } catch {
+      setSave({ kind: 'failed', message: 'The server could not be reached.' });
+    }
+  }
+
+  return (
+    <form className="demo-editor" onSubmit={onSubmit} aria-label={`Edit page ${page.id}`}>
+      <LockStatusLine lock={lock} />
+      <label>
+        Title
+        <input name="title" value={title} onChange={(event) => setTitle(event.target.value)} />
+      </label>
+      <label>
+        Body
+        <textarea
+          name="body"
+          rows={10}
+          value={body}
+          onChange={(event) => setBody(event.target.value)}
+        />
+      </label>
+      <div className="demo-editor-actions">
+        <button type="submit" disabled={!lock.isOwner || save.kind === 'saving'}>
+          Save
+        </button>
+        <SaveMessage save={save} />
+      </div>
+      {page.updatedAt ? (
+        <p className="demo-muted">
+          Last saved by {page.updatedBy} at{' '}
+          {/* The server's clock format may differ from the browser's: the browser's wins. */}
+          <time dateTime={new Date(page.updatedAt).toISOString()} suppressHydrationWarning>
+            {formatClock(page.updatedAt)}
+          </time>
+          .
+        </p>
+      ) : null}
+    </form>
+  );
+}
+
+function LockStatusLine({ lock }: { lock: PageLockState }) {
+  return (
+    <p className="demo-lock-status" data-testid="lock-status" data-status={lock.status}>
+      {statusText(lock)}
+    </p>
+  );
+}
+
+function statusText(lock: PageLockState): string {
+  switch (lock.status) {
+    case 'held':
+      return 'You are editing this page; others see it locked.';
+    case 'idle':
+    case 'acquiring':
+      return 'Reserving this page for you…';
+    case 'locked':
+      return lock.isSelf
+        ? 'You are editing this page in another tab.'
+        : `${lock.holder?.name ?? 'Someone'} is editing this page.`;
+    case 'free':
+      return 'This page is free.';
+    case 'lost':
+      return 'This page is no longer reserved for you.';
+    case 'error':
+      return 'The lock server cannot be reached.';
+  }
+}
+
+function SaveMessage({ save }: { save: SaveState }) {
+  switch (save.kind) {
+    case 'idle':
+      return null;
+    case 'saving':
+      return <span className="demo-muted">Saving…</span>;
+    case 'saved':
+      return (
+        <span role="status" data-testid="save-message">
+          Saved at {formatClock(save.at)}.
+        </span>
+      );
+    case 'refused':
+    case 'failed':
+      return (
+        <span role="alert" className="demo-error" data-testid="save-message">
+          Not saved: {save.message} Your text is still here: copy it before you leave.
+        </span>
+      );
+  }
+}
+
+function refusalMessage(answer: unknown): string {
+  const { lock } = (answer ?? {}) as { lock?: { holder?: { name?: string } } | null };
+  const holder = lock?.holder?.name;
+  return holder
+    ? `${holder} is editing this page now, so the server refused your save.`
+    : 'you no longer hold the lock on this page, so the server refused your save.';
+}

@@ -1,0 +1,59 @@
+import path from 'node:path';
+import { createLockService, type LockService, type LockStore } from 'page-lock/server';
+import { dataDir, lockTtl } from './settings';
+import { canTakeOver } from './users';
+
+/**
+ * The one lock service of this server process. Route handlers and pages may be loaded as
+ * separate module instances, so it lives on `globalThis`, created on first use (never at build).
+ */
+export function getLockService(): Promise<LockService> {
+  const shared = globalThis as { pageLockDemoService?: Promise<LockService> };
+  shared.pageLockDemoService ??= createDemoLockService().catch((error: unknown) => {
+    shared.pageLockDemoService = undefined;
+    throw error;
+  });
+  return shared.pageLockDemoService;
+}
+
+async function createDemoLockService(): Promise<LockService> {
+  const store = await createDemoLockStore();
+  return createLockService({
+    store,
+    ttl: lockTtl(),
+    canTakeOver,
+    onEvent: (event) => {
+      if (process.env.PAGE_LOCK_LOG_EVENTS === '1') {
+        console.log(`[page-lock] [demo] ${event.type} ${event.resourceId}`);
+      }
+    },
+  });
+}
+
+/**
+ * SQLite by default; `PAGE_LOCK_REDIS_URL` or `PAGE_LOCK_POSTGRES_URL` switch to a store several
+ * server instances can share. Each is imported only when chosen, so the default needs nothing
+ * but better-sqlite3.
+ */
+async function createDemoLockStore(): Promise<LockStore> {
+  const redisUrl = process.env.PAGE_LOCK_REDIS_URL;
+  if (redisUrl) {
+    const [{ Redis }, { createRedisLockStore }] = await Promise.all([
+      import('ioredis'),
+      import('page-lock/redis'),
+    ]);
+    return createRedisLockStore({ client: new Redis(redisUrl), prefix: 'page-lock-demo:' });
+  }
+  const postgresUrl = process.env.PAGE_LOCK_POSTGRES_URL;
+  if (postgresUrl) {
+    const [{ default: pg }, { createPostgresLockStore }] = await Promise.all([
+      import('pg'),
+      import('page-lock/postgres'),
+    ]);
+    const store = createPostgresLockStore({ pool: new pg.Pool({ connectionString: postgresUrl }) });
+    await store.migrate();
+    return store;
+  }
+  const { createSqliteLockStore } = await import('page-lock/sqlite');
+  return createSqliteLockStore({ filename: path.join(dataDir(), 'locks.db') });
+}

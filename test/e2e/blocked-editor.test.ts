@@ -1,0 +1,134 @@
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import type { Browser, BrowserContext } from 'playwright-core';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { isChromiumInstalled, launchChromium } from './support/chromium';
+import { type DemoServer, startDemoServer } from './support/demo-server';
+import { openEditor, serverLockStatus, signIn, waitForLockStatus } from './support/demo-users';
+
+const SCREENSHOT_DIR = path.join(import.meta.dirname, '__screenshots__');
+
+describe.skipIf(!isChromiumInstalled())('an editor someone else is editing', () => {
+  let server: DemoServer;
+  let browser: Browser;
+  const contexts: BrowserContext[] = [];
+
+  beforeAll(async () => {
+    [server, browser] = await Promise.all([startDemoServer(), launchChromium()]);
+  });
+  afterEach(async () => {
+    await Promise.all(contexts.splice(0).map((context) => context.close()));
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await server?.stop();
+  });
+
+  async function as(name: 'Alice' | 'Bob' | 'Carol'): Promise<BrowserContext> {
+    const context = await signIn(browser, server, name);
+    contexts.push(context);
+    return context;
+  }
+
+  it('shows Bob that Alice has been editing page 1 since when, and lets him type nothing', async () => {
+    const alice = await as('Alice');
+    const bob = await as('Bob');
+    const alicePage = await openEditor(alice, server, 1);
+    await waitForLockStatus(alicePage, 'held');
+    await alicePage.locator('input[name="title"]').fill('Home, as Alice left it');
+
+    const bobPage = await openEditor(bob, server, 1);
+    const dialog = bobPage.getByRole('dialog');
+    await dialog.waitFor();
+    const heading = (await dialog.getByRole('heading').textContent()) ?? '';
+    expect(heading).toMatch(/^Alice has been editing this page since \d{2}:\d{2}/);
+    const { lock } = await serverLockStatus(bob, server, 'page:1');
+    const since = new Date(lock?.since ?? 0);
+    const sinceClock = `${pad(since.getUTCHours())}:${pad(since.getUTCMinutes())}`;
+    expect(heading).toContain(`since ${sinceClock}`);
+    expect(await dialog.getByRole('button', { name: 'Take over' }).count()).toBe(0);
+
+    // Clicking where the title field is and typing reaches nothing behind the overlay.
+    const title = bobPage.locator('input[name="title"]');
+    expect(await title.inputValue()).toBe('Home');
+    const box = await title.boundingBox();
+    if (!box) throw new Error('the title field is not on screen');
+    await bobPage.mouse.click(box.x + 10, box.y + box.height / 2);
+    await bobPage.keyboard.type('Bob was here');
+    for (let i = 0; i < 4; i++) await bobPage.keyboard.press('Tab');
+    await bobPage.keyboard.type('and here');
+    expect(await title.inputValue()).toBe('Home');
+    expect(await bobPage.locator('textarea[name="body"]').inputValue()).not.toContain('here');
+    expect(await title.evaluate((input) => input.closest('[inert]') !== null)).toBe(true);
+    expect(
+      await bobPage.evaluate(() => document.activeElement?.closest('[role="dialog"]') !== null),
+    ).toBe(true);
+
+    mkdirSync(SCREENSHOT_DIR, { recursive: true });
+    await bobPage.screenshot({ path: path.join(SCREENSHOT_DIR, 'blocked-editor.png') });
+  });
+
+  it('tells Bob that Carol took his page over, and the server refuses his save', async () => {
+    const bob = await as('Bob');
+    const carol = await as('Carol');
+    const bobPage = await openEditor(bob, server, 2);
+    await waitForLockStatus(bobPage, 'held');
+    await bobPage.locator('textarea[name="body"]').fill("Bob's unsaved draft");
+
+    // Bob's tab loses touch with the lock routes, so it still believes it holds the page when
+    // he saves: only the server's check stands between his save and Carol's page.
+    await bobPage.route('**/api/locks/**', (route) => route.abort());
+
+    const carolPage = await openEditor(carol, server, 2);
+    const carolDialog = carolPage.getByRole('dialog');
+    await carolDialog.waitFor();
+    expect(await carolDialog.getByRole('heading').textContent()).toMatch(/^Bob has been editing/);
+    await carolDialog.getByRole('button', { name: 'Take over' }).click();
+    await waitForLockStatus(carolPage, 'held');
+
+    const saveAnswer = bobPage.waitForResponse((response) =>
+      response.url().endsWith('/api/pages/2'),
+    );
+    await bobPage.getByRole('button', { name: 'Save' }).click();
+    expect((await saveAnswer).status()).toBe(423);
+    const refusal = bobPage.getByTestId('save-message');
+    expect(await refusal.textContent()).toContain('Carol is editing this page now');
+    expect(await bobPage.locator('textarea[name="body"]').inputValue()).toBe("Bob's unsaved draft");
+
+    await bobPage.unroute('**/api/locks/**');
+    const bobDialog = bobPage.getByRole('dialog');
+    await bobDialog.waitFor();
+    expect(await bobDialog.getByRole('heading').textContent()).toContain(
+      'Carol took over this page',
+    );
+    expect(await bobPage.locator('textarea[name="body"]').inputValue()).toBe("Bob's unsaved draft");
+
+    const { lock } = await serverLockStatus(bob, server, 'page:2');
+    expect(lock?.holder.name).toBe('Carol');
+  });
+
+  it('offers Alice "Edit here instead" when she opens page 3 in a second tab, and moves the lock', async () => {
+    const alice = await as('Alice');
+    const firstTab = await openEditor(alice, server, 3);
+    await waitForLockStatus(firstTab, 'held');
+
+    const secondTab = await openEditor(alice, server, 3);
+    const dialog = secondTab.getByRole('dialog');
+    await dialog.waitFor();
+    expect(await dialog.getByRole('heading').textContent()).toMatch(
+      /^You are editing this page in another tab/,
+    );
+    await dialog.getByRole('button', { name: 'Edit here instead' }).click();
+    await waitForLockStatus(secondTab, 'held');
+    expect(await secondTab.getByRole('dialog').count()).toBe(0);
+
+    await firstTab.getByRole('dialog').waitFor();
+    expect(
+      await firstTab.locator('[data-testid="lock-status"]').getAttribute('data-status'),
+    ).not.toBe('held');
+  });
+});
+
+function pad(value: number): string {
+  return String(value).padStart(2, '0');
+}

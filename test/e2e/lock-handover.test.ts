@@ -1,0 +1,108 @@
+import type { Browser, BrowserContext } from 'playwright-core';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { isChromiumInstalled, launchChromium } from './support/chromium';
+import { type DemoServer, E2E_POLL_MS, E2E_TTL_MS, startDemoServer } from './support/demo-server';
+import { openEditor, serverLockStatus, signIn, waitForLockStatus } from './support/demo-users';
+
+describe.skipIf(!isChromiumInstalled())('how a lock passes from one editor to the next', () => {
+  let server: DemoServer;
+  let browser: Browser;
+  const contexts: BrowserContext[] = [];
+
+  beforeAll(async () => {
+    [server, browser] = await Promise.all([startDemoServer(), launchChromium()]);
+  });
+  afterEach(async () => {
+    await Promise.all(contexts.splice(0).map((context) => context.close()));
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await server?.stop();
+  });
+
+  async function as(name: 'Alice' | 'Bob'): Promise<BrowserContext> {
+    const context = await signIn(browser, server, name);
+    contexts.push(context);
+    return context;
+  }
+
+  it('reloads Bob’s page and gives him the lock as soon as Alice closes her tab', async () => {
+    const alice = await as('Alice');
+    const bob = await as('Bob');
+    const alicePage = await openEditor(alice, server, 1);
+    await waitForLockStatus(alicePage, 'held');
+    const bobPage = await openEditor(bob, server, 1);
+    await bobPage.getByRole('dialog').waitFor();
+
+    const reloaded = bobPage.waitForEvent('load', { timeout: E2E_POLL_MS + 10_000 });
+    const closedAt = Date.now();
+    await alicePage.close({ runBeforeUnload: true });
+    await reloaded;
+    await waitForLockStatus(bobPage, 'held');
+    const handOverMs = Date.now() - closedAt;
+    console.log(`[page-lock] [e2e] hand-over after the holder closed the tab: ${handOverMs} ms`);
+
+    expect(handOverMs).toBeLessThan(E2E_POLL_MS + 5_000);
+    expect(await bobPage.getByRole('dialog').count()).toBe(0);
+    const { lock } = await serverLockStatus(bob, server, 'page:1');
+    expect(lock?.holder.name).toBe('Bob');
+  });
+
+  it('frees the lock of a crashed holder once its lease runs out, and not before', async () => {
+    const alice = await as('Alice');
+    const bob = await as('Bob');
+    const alicePage = await openEditor(alice, server, 2);
+    await waitForLockStatus(alicePage, 'held');
+
+    // A crash sends nothing: drop every release the closing tab tries to send.
+    await alicePage.route('**/api/locks/**', (route) => {
+      const request = route.request();
+      const isRelease = request.url().endsWith('/release') || request.method() === 'DELETE';
+      return isRelease ? route.abort() : route.fallback();
+    });
+    const closedAt = Date.now();
+    await alicePage.close({ runBeforeUnload: true });
+
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    const stillHeld = await serverLockStatus(bob, server, 'page:2');
+    expect(stillHeld.status).toBe('locked');
+    expect(stillHeld.lock?.holder.name).toBe('Alice');
+
+    let freedAt = 0;
+    while (Date.now() - closedAt < E2E_TTL_MS + 5_000) {
+      if ((await serverLockStatus(bob, server, 'page:2')).status === 'free') {
+        freedAt = Date.now();
+        break;
+      }
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+    expect(freedAt, 'the lock was never freed').toBeGreaterThan(0);
+    const freedAfterMs = freedAt - closedAt;
+    console.log(`[page-lock] [e2e] crashed holder's lock freed after ${freedAfterMs} ms`);
+    // The lease was last refreshed at most one poll before the tab went away.
+    expect(freedAfterMs).toBeGreaterThanOrEqual(E2E_TTL_MS - E2E_POLL_MS - 500);
+    expect(freedAfterMs).toBeLessThan(E2E_TTL_MS + 5_000);
+  });
+
+  it('keeps Alice’s lock across a restart of the server', async () => {
+    const alice = await as('Alice');
+    const alicePage = await openEditor(alice, server, 3);
+    await waitForLockStatus(alicePage, 'held');
+    const before = await serverLockStatus(alice, server, 'page:3');
+
+    await server.restart();
+    // Long enough for a few refreshes against the new process.
+    await new Promise((resolve) => setTimeout(resolve, 3 * E2E_POLL_MS));
+
+    const after = await serverLockStatus(alice, server, 'page:3');
+    expect(after.lock?.holder.name).toBe('Alice');
+    expect(after.lock?.fence).toBe(before.lock?.fence);
+    expect(after.lock?.since).toBe(before.lock?.since);
+    await waitForLockStatus(alicePage, 'held');
+    expect(await alicePage.getByRole('dialog').count()).toBe(0);
+
+    await alicePage.locator('input[name="title"]').fill('Pricing, saved after a restart');
+    await alicePage.getByRole('button', { name: 'Save' }).click();
+    expect(await alicePage.getByTestId('save-message').textContent()).toMatch(/^Saved at/);
+  });
+});
