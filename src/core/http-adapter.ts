@@ -198,6 +198,10 @@ export function createHttpLockAdapter(options: HttpLockAdapterOptions): LockAdap
     },
 
     async statusMany(resourceIds, request, callOptions?: AdapterCallOptions) {
+      if (resourceIds.length === 0) {
+        // The server answers 400 too; a list view with nothing in it has nothing to observe.
+        throw new RangeError(`${PART} statusMany() needs at least one id`);
+      }
       if (resourceIds.length > MAX_BATCH_IDS) {
         throw new RangeError(
           `${PART} statusMany() takes at most ${MAX_BATCH_IDS} ids per request; got ${resourceIds.length}. Split the list.`,

@@ -113,7 +113,9 @@ export function createMemoryLockServer(options: MemoryLockServerOptions = {}): M
   };
 }
 
-let defaultServer: MemoryLockServer | undefined;
+// Kept on globalThis so every copy of this module (an ESM and a CJS build, or two bundled
+// entry points) hands out the same server.
+const DEFAULT_SERVER_KEY = Symbol.for('page-lock.default-memory-lock-server');
 
 /**
  * The page's shared memory lock server, created on first use with the default options: what
@@ -121,6 +123,7 @@ let defaultServer: MemoryLockServer | undefined;
  * story on a page (and every user in it) sees the same locks.
  */
 export function getDefaultMemoryLockServer(): MemoryLockServer {
-  defaultServer ??= createMemoryLockServer();
-  return defaultServer;
+  const holder = globalThis as { [DEFAULT_SERVER_KEY]?: MemoryLockServer };
+  holder[DEFAULT_SERVER_KEY] ??= createMemoryLockServer();
+  return holder[DEFAULT_SERVER_KEY];
 }

@@ -129,6 +129,13 @@ describe('createHttpLockAdapter: errors', () => {
     expect(await rejectionOf(pending)).toBe(reason);
   });
 
+  it('refuses an empty id list before sending anything', async () => {
+    const error = await rejectionOf(createHttpLockAdapter({ baseUrl }).statusMany([]));
+    expect(error).toBeInstanceOf(RangeError);
+    expect((error as Error).message).toMatch(/at least one id/);
+    expect(seen).toHaveLength(0);
+  });
+
   it('refuses more than 100 ids before sending anything', async () => {
     const ids = Array.from({ length: 101 }, (_, index) => `page:${index}`);
     const error = await rejectionOf(createHttpLockAdapter({ baseUrl }).statusMany(ids));
