@@ -1,0 +1,128 @@
+import { describe, expect, it } from 'vitest';
+import { auditRaceLogs } from './audit';
+import type { RaceLogEntry } from './race-log';
+
+const page = 'race:page/0';
+
+function grant(
+  worker: number,
+  fence: number,
+  acquiredAt: number,
+  options: { ttl?: number; via?: 'granted' | 'taken-over'; returnedAt?: number } = {},
+): RaceLogEntry {
+  return {
+    type: 'grant',
+    worker,
+    resourceId: page,
+    token: `token-${worker}-${fence}`,
+    fence,
+    acquiredAt,
+    expiresAt: acquiredAt + (options.ttl ?? 40),
+    returnedAt: options.returnedAt ?? acquiredAt + 1,
+    via: options.via ?? 'granted',
+  };
+}
+
+function release(worker: number, fence: number, at: number): RaceLogEntry {
+  return {
+    type: 'release',
+    worker,
+    resourceId: page,
+    token: `token-${worker}-${fence}`,
+    fence,
+    at,
+    outcome: 'released',
+  };
+}
+
+function refresh(worker: number, fence: number, at: number): RaceLogEntry {
+  return {
+    type: 'refresh',
+    worker,
+    resourceId: page,
+    token: `token-${worker}-${fence}`,
+    fence,
+    at,
+    expiresAt: at + 40,
+    via: 'refreshed',
+  };
+}
+
+describe('the race auditor', () => {
+  it('passes a clean history of release, expiry and takeover handovers', () => {
+    const audit = auditRaceLogs([
+      grant(0, 1, 1_000),
+      release(0, 1, 1_010),
+      grant(1, 2, 1_011),
+      refresh(1, 2, 1_030), // lease now lasts until 1_070
+      grant(2, 3, 1_070), // expiry handover, exactly at the last expiresAt
+      grant(3, 4, 1_080, { via: 'taken-over' }),
+      {
+        type: 'refused',
+        worker: 0,
+        resourceId: page,
+        action: 'acquire',
+        at: 1_081,
+        outcome: 'locked',
+      },
+    ]);
+    expect(audit).toEqual({
+      operations: 7,
+      grants: 4,
+      overlaps: 0,
+      fenceViolations: 0,
+      handovers: { afterRelease: 1, afterExpiry: 1, takeover: 1 },
+      problems: [],
+    });
+  });
+
+  it('accepts a grant stamped just before the release the store ran first', () => {
+    // Worker 1 read the clock at 1_008, then waited for the store while worker 0 released.
+    const audit = auditRaceLogs([
+      grant(0, 1, 1_000),
+      release(0, 1, 1_010),
+      grant(1, 2, 1_008, { returnedAt: 1_012 }),
+    ]);
+    expect(audit.overlaps).toBe(0);
+  });
+
+  it('counts a grant made while the previous lease was still live as an overlap', () => {
+    const audit = auditRaceLogs([
+      grant(0, 1, 1_000),
+      refresh(0, 1, 1_020), // until 1_060
+      grant(1, 2, 1_050),
+    ]);
+    expect(audit.overlaps).toBe(1);
+    expect(audit.problems).toEqual([
+      `${page}: fence 2 (worker 1) was granted at 1050 while fence 1 (worker 0) held it until 1060`,
+    ]);
+  });
+
+  it('counts a grant that returned before the previous holder released as an overlap', () => {
+    const audit = auditRaceLogs([grant(0, 1, 1_000), grant(1, 2, 1_005), release(0, 1, 1_020)]);
+    expect(audit.overlaps).toBe(1);
+  });
+
+  it('counts a reused fence, and a fence smaller than one already granted', () => {
+    const audit = auditRaceLogs([
+      grant(0, 1, 1_000),
+      grant(1, 1, 1_050),
+      grant(2, 3, 1_100),
+      grant(3, 2, 1_200),
+    ]);
+    expect(audit.fenceViolations).toBe(2);
+    expect(audit.problems).toContain(`${page}: fence 1 was granted twice`);
+    expect(audit.problems).toContain(
+      `${page}: fence 2 granted at 1200, after fence 3 had been granted (returned at 1101)`,
+    );
+  });
+
+  it('counts a refresh that changed the fence or used a token never granted', () => {
+    const audit = auditRaceLogs([
+      grant(0, 1, 1_000),
+      { ...(refresh(0, 1, 1_010) as Extract<RaceLogEntry, { type: 'refresh' }>), fence: 7 },
+      refresh(5, 9, 1_020),
+    ]);
+    expect(audit.fenceViolations).toBe(2);
+  });
+});

@@ -1,0 +1,165 @@
+import { readFileSync } from 'node:fs';
+import type { RaceLogEntry } from './race-log';
+
+/** What the auditor found in the merged logs of a race. */
+export interface RaceAudit {
+  /** Store calls logged (grants, refreshes, releases and refusals). */
+  operations: number;
+  /** New grants (acquires and takeovers). */
+  grants: number;
+  /** Grants made while the previous lease of the resource had not ended. */
+  overlaps: number;
+  /** Fences granted twice, smaller than a fence granted before, or changed by a refresh. */
+  fenceViolations: number;
+  /** How each grant after the first of a resource came about: shows the race covered them all. */
+  handovers: { afterRelease: number; afterExpiry: number; takeover: number };
+  /** One line per problem, for the test's failure message. */
+  problems: string[];
+}
+
+type GrantEntry = Extract<RaceLogEntry, { type: 'grant' }>;
+
+interface Lease {
+  grant: GrantEntry;
+  /** The largest `expiresAt` its grant and refreshes reached. */
+  lastExpiresAt: number;
+  /** The clock before the first release call that answered `released`. */
+  releasedAt: number | null;
+}
+
+/** Reads the JSON-lines logs the workers wrote. */
+export function readRaceLogs(files: readonly string[]): RaceLogEntry[] {
+  return files.flatMap((file) =>
+    readFileSync(file, 'utf8')
+      .split('\n')
+      .filter((line) => line.trim() !== '')
+      .map((line) => JSON.parse(line) as RaceLogEntry),
+  );
+}
+
+/**
+ * Checks invariants 1 and 2 of DESIGN.md on what the racing workers were told.
+ *
+ * A lease lasts from its grant to its release, its takeover, or its last `expiresAt`, whichever
+ * comes first. Every worker reads the clock before its store call waits for the store's lock,
+ * so a grant can carry a time a little earlier than the release that freed the resource, although
+ * the store ran it after. The auditor therefore walks each resource's grants in the store's own
+ * order (by fence, once fences are shown to be unique) and judges each handover by what the
+ * store decided on:
+ * - after an expiry, the next grant's `acquiredAt` must be ≥ the last `expiresAt` the holder was
+ *   given (the store compared exactly those numbers);
+ * - after a release, the next grant must not have returned before the release call began;
+ * - a takeover ends the lease it replaces at its own `acquiredAt`.
+ * Fences must be unique, kept by refreshes, and grow with real time: a grant asked for after
+ * another grant had returned must carry a larger fence.
+ */
+export function auditRaceLogs(entries: readonly RaceLogEntry[]): RaceAudit {
+  const problems: string[] = [];
+  let overlaps = 0;
+  let fenceViolations = 0;
+  const handovers = { afterRelease: 0, afterExpiry: 0, takeover: 0 };
+  const leasesByResource = new Map<string, Lease[]>();
+  const leaseByToken = new Map<string, Lease>();
+  const tokenKey = (resourceId: string, token: string) => `${resourceId}\n${token}`;
+
+  for (const entry of entries) {
+    if (entry.type !== 'grant') continue;
+    const lease: Lease = { grant: entry, lastExpiresAt: entry.expiresAt, releasedAt: null };
+    const leases = leasesByResource.get(entry.resourceId) ?? [];
+    leases.push(lease);
+    leasesByResource.set(entry.resourceId, leases);
+    leaseByToken.set(tokenKey(entry.resourceId, entry.token), lease);
+  }
+
+  for (const entry of entries) {
+    if (entry.type === 'refresh') {
+      const lease = leaseByToken.get(tokenKey(entry.resourceId, entry.token));
+      if (!lease) {
+        fenceViolations++;
+        problems.push(`${entry.resourceId}: a token never granted was refreshed`);
+      } else if (entry.fence !== lease.grant.fence) {
+        fenceViolations++;
+        problems.push(
+          `${entry.resourceId}: a refresh changed fence ${lease.grant.fence} to ${entry.fence}`,
+        );
+      } else {
+        lease.lastExpiresAt = Math.max(lease.lastExpiresAt, entry.expiresAt);
+      }
+    } else if (entry.type === 'release' && entry.outcome === 'released') {
+      const lease = leaseByToken.get(tokenKey(entry.resourceId, entry.token));
+      if (lease) lease.releasedAt = Math.min(lease.releasedAt ?? entry.at, entry.at);
+    }
+  }
+
+  for (const [resourceId, leases] of leasesByResource) {
+    const byFence = [...leases].sort((a, b) => a.grant.fence - b.grant.fence);
+    const reused = new Set<GrantEntry>();
+    for (const [i, lease] of byFence.entries()) {
+      const previous = byFence[i - 1];
+      if (!previous) continue;
+      const { grant } = lease;
+      if (grant.fence === previous.grant.fence) {
+        fenceViolations++;
+        problems.push(`${resourceId}: fence ${grant.fence} was granted twice`);
+        reused.add(grant);
+        continue;
+      }
+      if (grant.via === 'taken-over') handovers.takeover++;
+      else if (previous.releasedAt !== null) handovers.afterRelease++;
+      else handovers.afterExpiry++;
+      const problem = handoverProblem(previous, grant);
+      if (problem) {
+        overlaps++;
+        problems.push(`${resourceId}: ${problem}`);
+      }
+    }
+
+    // A grant asked for after another had returned came later in the store: its fence is larger.
+    const byReturn = [...leases].sort((a, b) => a.grant.returnedAt - b.grant.returnedAt);
+    const byStart = [...leases].sort((a, b) => a.grant.acquiredAt - b.grant.acquiredAt);
+    let returned = 0;
+    let highest: GrantEntry | null = null;
+    for (const { grant } of byStart) {
+      while (returned < byReturn.length) {
+        const done = (byReturn[returned] as Lease).grant;
+        if (done.returnedAt >= grant.acquiredAt) break;
+        if (!highest || done.fence > highest.fence) highest = done;
+        returned++;
+      }
+      if (highest && grant.fence <= highest.fence && !reused.has(grant)) {
+        fenceViolations++;
+        problems.push(
+          `${resourceId}: fence ${grant.fence} granted at ${grant.acquiredAt}, after fence ${highest.fence} had been granted (returned at ${highest.returnedAt})`,
+        );
+      }
+    }
+  }
+
+  return {
+    operations: entries.length,
+    grants: leases(leasesByResource).length,
+    overlaps,
+    fenceViolations,
+    handovers,
+    problems,
+  };
+}
+
+function leases(byResource: Map<string, Lease[]>): Lease[] {
+  return [...byResource.values()].flat();
+}
+
+/** Why `next` (the grant after `lease` in fence order) overlaps `lease`, or null when it does not. */
+function handoverProblem(lease: Lease, next: GrantEntry): string | null {
+  const held = `fence ${lease.grant.fence} (worker ${lease.grant.worker})`;
+  const granted = `fence ${next.fence} (worker ${next.worker})`;
+  if (next.via === 'taken-over') return null;
+  if (lease.releasedAt !== null) {
+    return next.returnedAt < lease.releasedAt
+      ? `${granted} was granted by ${next.returnedAt}, before ${held} was released at ${lease.releasedAt}`
+      : null;
+  }
+  return next.acquiredAt < lease.lastExpiresAt
+    ? `${granted} was granted at ${next.acquiredAt} while ${held} held it until ${lease.lastExpiresAt}`
+    : null;
+}

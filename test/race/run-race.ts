@@ -1,0 +1,82 @@
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { auditRaceLogs, type RaceAudit, readRaceLogs } from './audit';
+
+const here = fileURLToPath(new URL('.', import.meta.url));
+const repoRoot = resolve(here, '../..');
+const workerScript = join(here, 'race-worker.ts');
+
+export interface RaceOptions {
+  /** A kind of race-stores.ts. */
+  kind: string;
+  /** Passed to the kind's factory in every worker. */
+  connection: string;
+  /** How many OS processes race. */
+  workers: number;
+  operationsPerWorker: number;
+  resources: number;
+  /** The lock service's ttl in every worker: short, so leases lapse during the race. */
+  ttl: number;
+  seed?: number;
+}
+
+/** Runs the workers as separate processes against one store, then audits their merged logs. */
+export async function runRace(options: RaceOptions): Promise<RaceAudit & { elapsedMs: number }> {
+  const logDir = mkdtempSync(join(tmpdir(), 'page-lock-race-'));
+  const started = Date.now();
+  // Node and tsx take a while to start on a busy machine: all begin together at startAt.
+  const startAt = started + 1_500 + 150 * options.workers;
+  try {
+    const logs = Array.from({ length: options.workers }, (_, i) =>
+      join(logDir, `worker-${i}.jsonl`),
+    );
+    await Promise.all(
+      logs.map((log, worker) =>
+        runWorker([
+          '--kind',
+          options.kind,
+          '--connection',
+          options.connection,
+          '--worker',
+          String(worker),
+          '--operations',
+          String(options.operationsPerWorker),
+          '--resources',
+          String(options.resources),
+          '--ttl',
+          String(options.ttl),
+          '--seed',
+          String(options.seed ?? started),
+          '--start-at',
+          String(startAt),
+          '--log',
+          log,
+        ]),
+      ),
+    );
+    return { ...auditRaceLogs(readRaceLogs(logs)), elapsedMs: Date.now() - started };
+  } finally {
+    rmSync(logDir, { recursive: true, force: true });
+  }
+}
+
+function runWorker(args: string[]): Promise<void> {
+  return new Promise((done, fail) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', workerScript, ...args], {
+      cwd: repoRoot,
+      stdio: ['ignore', 'inherit', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString();
+    });
+    child.on('error', fail);
+    child.on('exit', (code) => {
+      if (code === 0) done();
+      else fail(new Error(`[page-lock] [race] worker exited with ${code}:\n${stderr}`));
+    });
+  });
+}
