@@ -1,0 +1,883 @@
+import {
+  MutationObserver,
+  type QueryClient,
+  type QueryFunctionContext,
+  QueryObserver,
+  type QueryObserverOptions,
+  replaceEqualDeep,
+} from '@tanstack/react-query';
+import type { LockAdapter, ReleaseOutcome, TakeOverResponse } from '../core/adapter';
+import { getNavigation } from '../core/navigation';
+import { type PageLifecycle, type PageLifecycleEvent, pageLifecycle } from '../core/page-lifecycle';
+import type {
+  AcquireResponse,
+  HeldResponse,
+  Lock,
+  LockUser,
+  LostReason,
+  StatusResponse,
+} from '../core/protocol';
+import { setCappedTimeout } from './capped-timeout';
+import { DEFAULT_POLL_INTERVAL, type PageLockOptions, type PageLockSnapshot } from './lock-options';
+import type { PageLockLostReason, PageLockStatus } from './types';
+
+/** The name of the channel that tells this browser's other tabs about a release or a takeover. */
+export const LOCK_CHANNEL_NAME = 'page-lock';
+
+/** A wall clock that ran this much further than the monotonic one means the machine slept. */
+const SLEEP_GAP = 5_000;
+
+/** The prefix of every query this library puts in the app's QueryClient. */
+export const LOCK_QUERY_PREFIX = 'page-lock';
+
+export interface LockSessionConfig {
+  client: QueryClient;
+  adapter: LockAdapter;
+  resourceId: string;
+  clientId: string;
+  /** This tab's user, when the app knows it: tells `isSelf` for a lock seen in a 409. */
+  user?: LockUser | null;
+  /** Default: the page's lifecycle manager. */
+  lifecycle?: PageLifecycle;
+  /** The monotonic clock the fail-safe deadline is measured on. Default `performance.now`. */
+  monotonicNow?: () => number;
+}
+
+/** One component (or provider) that uses the session; its options are read when needed. */
+export interface LockSessionUser {
+  options(): PageLockOptions;
+}
+
+/** What a tab broadcasts to this browser's other tabs. */
+interface LockChannelMessage {
+  type: 'released' | 'taken-over';
+  resourceId: string;
+}
+
+/**
+ * - `leasing`: acquiring, holding, re-confirming, or holding a token the server cannot confirm;
+ * - `observing`: not holding, looking with GET (blocked, free, manual, or the server unreachable);
+ * - `busy`: a takeover or a release is on its way;
+ * - `lost`: a 409 ended our lease; nothing runs until `acquire()`/`retry()`;
+ * - `paused`: the page was hidden away (`pagehide`), until it comes back (`pageshow`).
+ */
+type Phase = 'idle' | 'leasing' | 'observing' | 'busy' | 'lost' | 'paused' | 'stopped';
+
+/**
+ * One resource's lock for one tab: acquires it, keeps the lease alive, watches it when someone
+ * else holds it, and gives it back. A plain subscribable object (no React): polling and requests
+ * run through react-query's `QueryObserver`/`MutationObserver` on the app's `QueryClient`, and
+ * any number of hooks read it with `subscribe`/`getSnapshot`.
+ */
+export class LockSession {
+  readonly resourceId: string;
+  readonly clientId: string;
+  readonly #client: QueryClient;
+  readonly #adapter: LockAdapter;
+  readonly #lifecycle: PageLifecycle;
+  readonly #mono: () => number;
+  readonly #listeners = new Set<() => void>();
+  readonly #users = new Set<LockSessionUser>();
+  /** Requests whose answers may still need handling (a grant to give back); stop() waits for them. */
+  readonly #pending = new Set<Promise<unknown>>();
+
+  #phase: Phase = 'idle';
+  /** Bumped on every change of phase: answers that were asked for in another one are not applied. */
+  #generation = 0;
+  #status: PageLockStatus = 'idle';
+  #token: string | null = null;
+  #lock: Lock | null = null;
+  #isSelf = false;
+  #canTakeOver = false;
+  #reason: PageLockLostReason | null = null;
+  #error: Error | null = null;
+  #serverTimeOffset = 0;
+  #offsetKnown = false;
+  #ttlMs: number | null = null;
+  #selfUserId: string | null;
+
+  /** Held, but the tab was hidden or the machine slept: no editing until a round trip succeeds. */
+  #confirming = false;
+  #slept = false;
+  /** When the lease would lapse, on the monotonic clock. */
+  #deadline: number | null = null;
+  #cancelDeadline: (() => void) | null = null;
+  #lastSend: { wall: number; mono: number } | null = null;
+
+  /** Observing: what a `free` answer means, and whether we saw someone else hold it. */
+  #acquireWhenFree = false;
+  #sawLocked = false;
+  #reloadWhenVisible = false;
+
+  #leaseObserver: QueryObserver<AcquireResponse> | null = null;
+  #statusObserver: QueryObserver<StatusResponse | null> | null = null;
+  #releaseMutation: MutationObserver<ReleaseOutcome, Error, string> | null = null;
+  #takeOverMutation: MutationObserver<TakeOverResponse, Error, number> | null = null;
+  #cleanups: Array<() => void> = [];
+  #channel: BroadcastChannel | null = null;
+  #snapshot: PageLockSnapshot;
+  #stopping: Promise<void> | null = null;
+
+  constructor(config: LockSessionConfig) {
+    this.#client = config.client;
+    this.#adapter = config.adapter;
+    this.resourceId = config.resourceId;
+    this.clientId = config.clientId;
+    this.#lifecycle = config.lifecycle ?? pageLifecycle;
+    this.#mono = config.monotonicNow ?? (() => performance.now());
+    this.#selfUserId = config.user?.id ?? null;
+    this.#snapshot = idleSnapshot(this.resourceId);
+  }
+
+  // ——— reading ———
+
+  /** Listen to every change of the snapshot; returns how to stop. */
+  subscribe = (listener: () => void): (() => void) => {
+    this.#listeners.add(listener);
+    return () => {
+      this.#listeners.delete(listener);
+    };
+  };
+
+  /** The current state; the same object until something in it changes. */
+  getSnapshot = (): PageLockSnapshot => this.#snapshot;
+
+  /** Whether `stop()` was called. */
+  get stopped(): boolean {
+    return this.#phase === 'stopped';
+  }
+
+  // ——— users ———
+
+  /** Add a user (a hook or the provider); returns how to remove it. */
+  addUser(user: LockSessionUser): () => void {
+    this.#users.add(user);
+    this.#syncObservers();
+    return () => {
+      this.#users.delete(user);
+      this.#syncObservers();
+    };
+  }
+
+  /** The users' options changed (e.g. a smaller `pollInterval`): apply them. */
+  optionsChanged(): void {
+    this.#syncObservers();
+  }
+
+  // ——— lifetime ———
+
+  /**
+   * Start: acquire (mount mode) or observe (manual mode). `after` is a release of this same
+   * resource and tab still under way: the first acquire waits for it, so that it cannot kill the
+   * very token this session is about to reclaim.
+   */
+  start(after?: Promise<unknown>): void {
+    if (this.#phase !== 'idle') return;
+    // A remount must not be served the previous session's lease.
+    this.#client.removeQueries({ queryKey: this.#queryPrefix() });
+    this.#leaseObserver = new QueryObserver<AcquireResponse>(this.#client, this.#leaseOptions());
+    this.#statusObserver = new QueryObserver<StatusResponse | null>(
+      this.#client,
+      this.#statusOptions(),
+    );
+    this.#cleanups.push(this.#leaseObserver.subscribe(noop));
+    this.#cleanups.push(this.#statusObserver.subscribe(noop));
+    this.#releaseMutation = new MutationObserver(this.#client, {
+      mutationKey: [LOCK_QUERY_PREFIX, 'release', this.resourceId],
+      mutationFn: (token: string) => this.#adapter.release(this.resourceId, token),
+      retry: false,
+      networkMode: 'always',
+    });
+    this.#takeOverMutation = new MutationObserver(this.#client, {
+      mutationKey: [LOCK_QUERY_PREFIX, 'takeover', this.resourceId],
+      mutationFn: (expectedFence: number) =>
+        this.#adapter.takeOver(this.resourceId, { clientId: this.clientId, expectedFence }),
+      retry: false,
+      networkMode: 'always',
+    });
+    this.#cleanups.push(this.#lifecycle.subscribe(this.#onPageEvent));
+    this.#openChannel();
+
+    const begin = (): void => {
+      if (this.#acquireMode() === 'mount') this.#startLeasing();
+      else this.#observe({ status: 'free', acquireWhenFree: false, fetchNow: true });
+    };
+    if (after) {
+      this.#phase = 'busy';
+      this.#setStatus(this.#acquireMode() === 'mount' ? 'acquiring' : 'free');
+      const generation = this.#generation;
+      after.then(noop, noop).then(() => {
+        if (this.#generation === generation && this.#phase === 'busy') begin();
+      });
+    } else {
+      begin();
+    }
+  }
+
+  /**
+   * Stop for good: polls cancelled, the lock given back, the channel closed. Resolves when every
+   * request that could still grant or release something has settled.
+   */
+  stop(): Promise<void> {
+    if (this.#stopping) return this.#stopping;
+    const token = this.#token;
+    this.#generation++;
+    this.#phase = 'stopped';
+    this.#token = null;
+    this.#reloadWhenVisible = false;
+    this.#clearDeadline();
+    // Cancel refreshes in flight before releasing; a first acquire in flight is not aborted (it
+    // reads no signal): its grant, if any, is given back when it arrives.
+    void this.#client.cancelQueries({ queryKey: this.#queryPrefix() });
+    for (const cleanup of this.#cleanups.splice(0)) cleanup();
+    this.#client.removeQueries({ queryKey: this.#queryPrefix() });
+    if (token) {
+      this.#track(
+        this.#adapter.release(this.resourceId, token).then(() => this.#broadcast('released'), noop),
+      );
+    }
+    this.#channel?.close();
+    this.#channel = null;
+    this.#listeners.clear();
+    this.#stopping = this.#drain();
+    return this.#stopping;
+  }
+
+  // ——— actions ———
+
+  /** Acquire now (manual mode, after `free`, or to try again after `lost`). */
+  acquire = (): void => {
+    if (this.#phase === 'idle' || this.#phase === 'stopped' || this.#phase === 'paused') return;
+    if (this.#phase === 'leasing' || this.#phase === 'busy') return;
+    this.#startLeasing();
+  };
+
+  /** Give the lock back and stay `free` (no polls are left to take it again). */
+  release = async (): Promise<void> => {
+    // Nothing to give back unless this tab holds the lock or is asking for it.
+    if (this.#phase !== 'leasing') return;
+    const token = this.#token;
+    this.#cancelLeaseRequests();
+    this.#token = null;
+    this.#clearDeadline();
+    this.#observe({ status: 'free', acquireWhenFree: false, fetchNow: false });
+    this.#sawLocked = false;
+    if (!token || !this.#releaseMutation) return;
+    const released = this.#releaseMutation
+      .mutate(token)
+      .then(() => this.#broadcast('released'))
+      .catch((error: unknown) => {
+        // The lease lapses on its own after the TTL; nothing here can hold it longer.
+        this.#error = toError(error);
+        this.#publish();
+      });
+    this.#track(released);
+    await released;
+  };
+
+  /** Take the lock from its holder ("edit here instead" when the holder is this user). */
+  takeOver = async (): Promise<void> => {
+    if (this.#phase === 'stopped' || this.#phase === 'idle' || this.#phase === 'paused') return;
+    if (this.#status === 'held' || this.#phase === 'busy') return;
+    const lock = this.#lock;
+    if (!lock || !this.#takeOverMutation) {
+      this.#startLeasing();
+      return;
+    }
+    this.#cancelLeaseRequests();
+    this.#token = null;
+    this.#switchTo('busy');
+    this.#setStatus('acquiring');
+    const generation = this.#generation;
+    const sentAt = this.#mono();
+    const attempt = this.#takeOverMutation.mutate(lock.fence).then(
+      (answer) => {
+        if (generation !== this.#generation) return this.#giveBackStray(answer);
+        if (answer.status === 'held') {
+          this.#enterHeld(answer, sentAt);
+          this.#broadcast('taken-over');
+          return;
+        }
+        this.#applyServerTime(answer.now);
+        this.#error = null;
+        if (answer.lock) {
+          this.#setLock(
+            answer.lock,
+            this.#isSelfHolder(answer.lock),
+            answer.reason !== 'forbidden',
+          );
+          this.#observe({ status: 'locked', acquireWhenFree: false, fetchNow: false });
+          this.#sawLocked = true;
+        } else {
+          this.#startLeasing();
+        }
+      },
+      (error: unknown) => {
+        if (generation !== this.#generation) return;
+        this.#error = toError(error);
+        this.#observe({ status: 'locked', acquireWhenFree: false, fetchNow: false });
+      },
+    );
+    this.#track(attempt);
+    await attempt;
+  };
+
+  /** Try again now: after `error` or `lost`, or to check a lease the server could not confirm. */
+  retry = (): void => {
+    switch (this.#phase) {
+      case 'leasing':
+        void this.#leaseObserver?.refetch({ cancelRefetch: false });
+        return;
+      case 'observing':
+        void this.#statusObserver?.refetch({ cancelRefetch: false });
+        return;
+      case 'lost':
+        this.#startLeasing();
+        return;
+      default:
+        return;
+    }
+  };
+
+  // ——— phases ———
+
+  #startLeasing(): void {
+    this.#token = null;
+    this.#confirming = false;
+    this.#reason = null;
+    this.#switchTo('leasing');
+    this.#setStatus('acquiring');
+  }
+
+  #observe(options: { status: PageLockStatus; acquireWhenFree: boolean; fetchNow: boolean }): void {
+    this.#acquireWhenFree = options.acquireWhenFree;
+    this.#confirming = false;
+    if (options.status !== 'locked') this.#reason = null;
+    if (options.status === 'free') this.#setLock(null, false, false);
+    this.#switchTo('observing', options.fetchNow ? {} : { status: null });
+    this.#setStatus(options.status);
+  }
+
+  /**
+   * Enter `phase` under a new generation: the observers move to new query keys (so nothing of
+   * the previous phase is deduplicated with or applied to this one) and are enabled as needed.
+   * A seed pre-fills the new query, so that it waits one interval before its first request
+   * (the answer that led here already told what a request would).
+   */
+  #switchTo(
+    phase: Phase,
+    seed: { status?: StatusResponse | null; lease?: HeldResponse } = {},
+  ): void {
+    this.#generation++;
+    this.#phase = phase;
+    if (seed.status !== undefined) this.#client.setQueryData(this.#statusKey(), seed.status);
+    if (seed.lease !== undefined) this.#client.setQueryData(this.#leaseKey(), seed.lease);
+    this.#syncObservers();
+  }
+
+  #syncObservers(): void {
+    if (this.#phase === 'stopped') return;
+    this.#leaseObserver?.setOptions(this.#leaseOptions());
+    this.#statusObserver?.setOptions(this.#statusOptions());
+  }
+
+  #enterHeld(answer: HeldResponse, sentAt: number): void {
+    const wasHeld = this.#status === 'held' || this.#confirming;
+    this.#token = answer.token;
+    // A takeover's grant: the new lease query starts with it instead of an immediate refresh.
+    if (this.#phase !== 'leasing') this.#switchTo('leasing', { lease: answer });
+    this.#selfUserId = answer.lock.holder.id;
+    this.#setLock(answer.lock, false, false);
+    this.#ttlMs = answer.ttlMs;
+    this.#applyServerTime(answer.now);
+    this.#reason = null;
+    this.#error = null;
+    this.#confirming = false;
+    this.#slept = false;
+    this.#deadline = sentAt + (answer.lock.expiresAt - answer.now);
+    this.#armDeadline();
+    this.#setStatus('held');
+    this.#syncObservers();
+    if (!wasHeld) this.#runCallbacks('onAcquired');
+  }
+
+  #enterLost(reason: PageLockLostReason, lock: Lock | null): void {
+    const wasLost = this.#status === 'lost';
+    this.#token = null;
+    this.#clearDeadline();
+    this.#confirming = false;
+    this.#reason = reason;
+    this.#setLock(lock, lock !== null && this.#isSelfHolder(lock), false);
+    if (lock) this.#canTakeOver = this.#isSelf;
+    this.#switchTo('lost');
+    this.#setStatus('lost');
+    if (!wasLost) this.#runCallbacks('onLost');
+  }
+
+  /** The lease ran out while the server could not confirm it: stop editing, keep trying. */
+  #leaseRanOut(): void {
+    if (this.#phase !== 'leasing' || !this.#token) return;
+    this.#confirming = false;
+    this.#reason = 'unreachable';
+    const wasLost = this.#status === 'lost';
+    this.#setStatus('lost');
+    if (!wasLost) this.#runCallbacks('onLost');
+  }
+
+  // ——— queries ———
+
+  #queryPrefix(): readonly unknown[] {
+    return [LOCK_QUERY_PREFIX, this.clientId, this.resourceId];
+  }
+
+  #leaseKey(): readonly unknown[] {
+    return [...this.#queryPrefix(), 'lease', this.#generation];
+  }
+
+  #statusKey(): readonly unknown[] {
+    return [...this.#queryPrefix(), 'status', this.#generation];
+  }
+
+  #leaseOptions(): QueryObserverOptions<AcquireResponse> {
+    return {
+      queryKey: this.#leaseKey(),
+      queryFn: this.#leaseFn,
+      enabled: this.#phase === 'leasing',
+      // Fresh until told otherwise: polls come from refetchInterval, never from staleness.
+      staleTime: Number.POSITIVE_INFINITY,
+      gcTime: 0,
+      // Off without a token: only a holder refreshes; anyone else looks with GET.
+      refetchInterval: () =>
+        this.#phase === 'leasing' && this.#token ? this.#pollInterval() : false,
+      refetchIntervalInBackground: true,
+      refetchOnWindowFocus: false,
+      refetchOnReconnect: false,
+      refetchOnMount: false,
+      retry: false,
+      networkMode: 'always',
+      structuralSharing: false,
+    };
+  }
+
+  #statusOptions(): QueryObserverOptions<StatusResponse | null> {
+    return {
+      queryKey: this.#statusKey(),
+      queryFn: this.#statusFn,
+      enabled: this.#phase === 'observing',
+      staleTime: Number.POSITIVE_INFINITY,
+      gcTime: 0,
+      refetchInterval: () => (this.#phase === 'observing' ? this.#pollInterval() : false),
+      refetchIntervalInBackground: true,
+      refetchOnWindowFocus: false,
+      refetchOnReconnect: false,
+      refetchOnMount: false,
+      retry: false,
+      networkMode: 'always',
+      structuralSharing: false,
+    };
+  }
+
+  #leaseFn = (context: QueryFunctionContext): Promise<AcquireResponse> =>
+    this.#track(this.#lease(context));
+
+  async #lease(context: QueryFunctionContext): Promise<AcquireResponse> {
+    const generation = this.#generation;
+    const token = this.#token;
+    // Only a refresh may be aborted: a first acquire runs to its end, so that a grant that
+    // arrives after a release can be given back instead of lingering until the TTL.
+    const signal = token ? context.signal : undefined;
+    this.#noticeSleep();
+    const sentAt = this.#mono();
+    let answer: AcquireResponse;
+    try {
+      answer = await this.#adapter.acquire(
+        this.resourceId,
+        token ? { clientId: this.clientId, token } : { clientId: this.clientId },
+        signal ? { signal } : undefined,
+      );
+    } catch (error) {
+      if (generation === this.#generation && !signal?.aborted) this.#leaseFailed(toError(error));
+      throw error;
+    }
+    if (generation !== this.#generation || token !== this.#token) {
+      await this.#giveBackStray(answer);
+      return answer;
+    }
+    switch (answer.status) {
+      case 'held':
+        this.#enterHeld(answer, sentAt);
+        break;
+      case 'locked':
+        this.#ttlMs = answer.ttlMs;
+        this.#applyServerTime(answer.now);
+        this.#error = null;
+        this.#setLock(answer.lock, answer.isSelf, answer.canTakeOver);
+        this.#observe({ status: 'locked', acquireWhenFree: false, fetchNow: false });
+        this.#sawLocked = true;
+        break;
+      case 'lost':
+        this.#applyServerTime(answer.now);
+        this.#enterLost(answer.reason, answer.lock ?? null);
+        break;
+    }
+    return answer;
+  }
+
+  #leaseFailed(error: Error): void {
+    this.#error = error;
+    if (!this.#token) {
+      // Not holding and no answer: `error`; keep looking with GET and acquire once it is free.
+      this.#observe({ status: 'error', acquireWhenFree: true, fetchNow: false });
+      return;
+    }
+    if (this.#confirming && this.#slept) {
+      // After a sleep the monotonic deadline cannot be trusted: the lease may well have lapsed.
+      this.#leaseRanOut();
+      return;
+    }
+    // Still `held` until the deadline (or still re-confirming); the deadline timer decides.
+    this.#publish();
+  }
+
+  #statusFn = (): Promise<StatusResponse | null> => this.#track(this.#look());
+
+  async #look(): Promise<StatusResponse | null> {
+    const generation = this.#generation;
+    let answer: StatusResponse;
+    try {
+      answer = await this.#adapter.status(this.resourceId, { clientId: this.clientId });
+    } catch (error) {
+      if (generation === this.#generation) {
+        this.#error = toError(error);
+        this.#setStatus('error');
+      }
+      throw error;
+    }
+    if (generation !== this.#generation) return answer;
+    this.#ttlMs = answer.ttlMs;
+    this.#applyServerTime(answer.now);
+    this.#error = null;
+    switch (answer.status) {
+      case 'free':
+        if (this.#acquireWhenFree) {
+          this.#startLeasing();
+          break;
+        }
+        this.#setLock(null, false, false);
+        this.#setStatus('free');
+        if (this.#sawLocked) {
+          this.#sawLocked = false;
+          this.#runCallbacks('onAvailable');
+        }
+        break;
+      case 'held':
+        // This tab still holds it (a reload, a bfcache return): reclaim the token.
+        this.#startLeasing();
+        break;
+      case 'locked':
+        this.#setLock(answer.lock, answer.isSelf, answer.canTakeOver);
+        this.#sawLocked = true;
+        this.#setStatus('locked');
+        break;
+    }
+    this.#syncObservers();
+    return answer;
+  }
+
+  /** A grant that arrived after its session moved on: give it back unless it is still ours. */
+  async #giveBackStray(answer: AcquireResponse | TakeOverResponse): Promise<void> {
+    if (answer.status !== 'held' || answer.token === this.#token) return;
+    await this.#adapter.release(this.resourceId, answer.token).catch(noop);
+  }
+
+  #cancelLeaseRequests(): void {
+    void this.#client.cancelQueries({ queryKey: [...this.#queryPrefix(), 'lease'] });
+  }
+
+  // ——— environment ———
+
+  #onPageEvent = (event: PageLifecycleEvent): void => {
+    switch (event.type) {
+      case 'visibilitychange':
+        if (!event.visible) return;
+        if (this.#reloadWhenVisible) {
+          this.#reloadWhenVisible = false;
+          getNavigation().reload();
+        }
+        if (this.#phase === 'leasing' && this.#token && this.#status === 'held') {
+          // Timers were throttled while hidden: edit again only once the server confirms.
+          this.#confirming = true;
+          this.#setStatus('acquiring');
+        }
+        this.#refetchNow();
+        return;
+      case 'online':
+        this.#refetchNow();
+        return;
+      case 'pagehide':
+        this.#pageHide();
+        return;
+      case 'pageshow':
+        if (event.persisted && this.#phase === 'paused') {
+          if (this.#acquireMode() === 'mount') this.#startLeasing();
+          else this.#observe({ status: 'free', acquireWhenFree: false, fetchNow: true });
+        }
+        return;
+    }
+  };
+
+  /** The page is going away: polls cancelled first, then the lease given back by beacon. */
+  #pageHide(): void {
+    if (this.#phase === 'stopped' || this.#phase === 'idle') return;
+    const token = this.#token;
+    this.#cancelLeaseRequests();
+    this.#token = null;
+    this.#clearDeadline();
+    this.#reloadWhenVisible = false;
+    this.#switchTo('paused');
+    this.#setLock(null, false, false);
+    this.#setStatus('idle');
+    if (token) {
+      this.#track(this.#adapter.release(this.resourceId, token, { keepalive: true }).catch(noop));
+      this.#broadcast('released');
+    }
+  }
+
+  #refetchNow(): void {
+    if (this.#phase === 'leasing') void this.#leaseObserver?.refetch({ cancelRefetch: false });
+    if (this.#phase === 'observing') void this.#statusObserver?.refetch({ cancelRefetch: false });
+  }
+
+  #openChannel(): void {
+    if (typeof BroadcastChannel !== 'function') return;
+    try {
+      this.#channel = new BroadcastChannel(LOCK_CHANNEL_NAME);
+    } catch {
+      return;
+    }
+    this.#channel.onmessage = (event: MessageEvent<unknown>) => {
+      const message = event.data as Partial<LockChannelMessage> | null;
+      if (!message || message.resourceId !== this.resourceId) return;
+      if (this.#phase === 'observing') this.#refetchNow();
+      if (this.#phase === 'leasing' && this.#token && message.type === 'taken-over') {
+        this.#refetchNow();
+      }
+    };
+  }
+
+  #broadcast(type: LockChannelMessage['type']): void {
+    const message: LockChannelMessage = { type, resourceId: this.resourceId };
+    if (this.#channel) {
+      this.#channel.postMessage(message);
+      return;
+    }
+    // Stopped already: a short-lived channel still tells the other tabs.
+    if (typeof BroadcastChannel !== 'function') return;
+    try {
+      const channel = new BroadcastChannel(LOCK_CHANNEL_NAME);
+      channel.postMessage(message);
+      channel.close();
+    } catch {
+      // No channel: other tabs find out on their next poll.
+    }
+  }
+
+  // ——— fail-safe ———
+
+  #armDeadline(): void {
+    this.#cancelDeadline?.();
+    const deadline = this.#deadline;
+    if (deadline === null) return;
+    const delay = Math.max(0, deadline - this.#mono());
+    const armedAt = Date.now();
+    this.#cancelDeadline = setCappedTimeout(() => {
+      this.#cancelDeadline = null;
+      // A timer that fires far later than asked means the machine slept.
+      if (Date.now() - armedAt - delay > SLEEP_GAP) this.#slept = true;
+      if (this.#slept || this.#mono() >= deadline) this.#leaseRanOut();
+      else this.#armDeadline();
+    }, delay);
+  }
+
+  #clearDeadline(): void {
+    this.#cancelDeadline?.();
+    this.#cancelDeadline = null;
+    this.#deadline = null;
+  }
+
+  /** Before each refresh: did the wall clock run ahead of the monotonic one (a sleep)? */
+  #noticeSleep(): void {
+    const now = { wall: Date.now(), mono: this.#mono() };
+    const last = this.#lastSend;
+    this.#lastSend = now;
+    if (!last || !this.#token) return;
+    if (now.wall - last.wall - (now.mono - last.mono) > SLEEP_GAP) {
+      this.#slept = true;
+      if (this.#status === 'held') {
+        this.#confirming = true;
+        this.#setStatus('acquiring');
+      }
+    }
+  }
+
+  // ——— settings and callbacks ———
+
+  #acquireMode(): 'mount' | 'manual' {
+    for (const user of this.#users) if (user.options().acquire !== 'manual') return 'mount';
+    return this.#users.size === 0 ? 'mount' : 'manual';
+  }
+
+  #pollInterval(): number {
+    let interval = Number.POSITIVE_INFINITY;
+    for (const user of this.#users) {
+      const asked = user.options().pollInterval;
+      if (asked !== undefined && Number.isFinite(asked) && asked > 0) {
+        interval = Math.min(interval, asked);
+      }
+    }
+    if (interval === Number.POSITIVE_INFINITY) interval = DEFAULT_POLL_INTERVAL;
+    if (this.#ttlMs !== null) {
+      const ceiling = Math.max(1, Math.floor(this.#ttlMs / 3));
+      if (interval > ceiling) {
+        warnOnce(
+          `[page-lock] [usePageLock] pollInterval ${interval} ms is more than a third of the server's ttl (${this.#ttlMs} ms); polling every ${ceiling} ms so a lease survives a missed poll`,
+        );
+        interval = ceiling;
+      }
+    }
+    return interval;
+  }
+
+  #runCallbacks(name: 'onAcquired' | 'onLost' | 'onAvailable'): void {
+    const callbacks = new Set<(state: PageLockSnapshot) => void>();
+    for (const user of this.#users) {
+      const callback = user.options()[name];
+      if (callback) callbacks.add(callback);
+    }
+    if (name === 'onAvailable' && callbacks.size === 0) {
+      // The default: reload so the editor shows what the other person saved, but never in a
+      // background tab (it would take the lock nobody is using).
+      if (this.#lifecycle.isVisible()) getNavigation().reload();
+      else this.#reloadWhenVisible = true;
+      return;
+    }
+    const state = this.#snapshot;
+    for (const callback of callbacks) {
+      try {
+        callback(state);
+      } catch (error) {
+        reportError(error);
+      }
+    }
+  }
+
+  // ——— state ———
+
+  #isSelfHolder(lock: Lock): boolean {
+    return this.#selfUserId !== null && lock.holder.id === this.#selfUserId;
+  }
+
+  #setLock(lock: Lock | null, isSelf: boolean, canTakeOver: boolean): void {
+    this.#lock = lock;
+    this.#isSelf = lock !== null && isSelf;
+    this.#canTakeOver = lock !== null && (canTakeOver || this.#isSelf);
+  }
+
+  #applyServerTime(serverNow: number): void {
+    const offset = serverNow - Date.now();
+    // Within a second is close enough for "5 minutes ago", and spares a render per poll.
+    if (!this.#offsetKnown || Math.abs(offset - this.#serverTimeOffset) > 1_000) {
+      this.#serverTimeOffset = offset;
+      this.#offsetKnown = true;
+    }
+  }
+
+  #setStatus(status: PageLockStatus): void {
+    this.#status = status;
+    this.#publish();
+  }
+
+  #publish(): void {
+    const held = this.#status === 'held';
+    const lock = this.#lock;
+    const next: PageLockSnapshot = {
+      status: this.#status,
+      resourceId: this.resourceId,
+      holder: lock?.holder ?? null,
+      since: lock?.since ?? null,
+      expiresAt: lock?.expiresAt ?? null,
+      lock,
+      isOwner: held,
+      isSelf: this.#isSelf,
+      canTakeOver: this.#canTakeOver,
+      reason: this.#status === 'lost' ? this.#reason : null,
+      token: held || this.#status === 'lost' || this.#confirming ? this.#token : null,
+      fence: held ? (lock?.fence ?? null) : null,
+      error: this.#error,
+      serverTimeOffset: this.#serverTimeOffset,
+    };
+    const shared = replaceEqualDeep(this.#snapshot, next);
+    if (shared === this.#snapshot) return;
+    this.#snapshot = shared;
+    for (const listener of [...this.#listeners]) listener();
+  }
+
+  #track<T>(promise: Promise<T>): Promise<T> {
+    this.#pending.add(promise);
+    const forget = (): void => {
+      this.#pending.delete(promise);
+    };
+    promise.then(forget, forget);
+    return promise;
+  }
+
+  async #drain(): Promise<void> {
+    while (this.#pending.size > 0) await Promise.allSettled([...this.#pending]);
+  }
+}
+
+/** The state of a lock that is not running (disabled, not started, or server rendering). */
+export function idleSnapshot(resourceId: string | undefined): PageLockSnapshot {
+  return {
+    status: 'idle',
+    resourceId,
+    holder: null,
+    since: null,
+    expiresAt: null,
+    lock: null,
+    isOwner: false,
+    isSelf: false,
+    canTakeOver: false,
+    reason: null,
+    token: null,
+    fence: null,
+    error: null,
+    serverTimeOffset: 0,
+  };
+}
+
+const warned = new Set<string>();
+
+function warnOnce(message: string): void {
+  if (isProduction() || warned.has(message)) return;
+  warned.add(message);
+  console.warn(message);
+}
+
+function isProduction(): boolean {
+  return typeof process !== 'undefined' && process.env?.NODE_ENV === 'production';
+}
+
+function reportError(error: unknown): void {
+  const report = (globalThis as { reportError?: (error: unknown) => void }).reportError;
+  if (typeof report === 'function') report(error);
+  else console.error(error);
+}
+
+function toError(error: unknown): Error {
+  return error instanceof Error ? error : new Error(String(error));
+}
+
+function noop(): void {}
+
+export type { LostReason };

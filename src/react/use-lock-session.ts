@@ -1,0 +1,73 @@
+'use client';
+
+import { useEffect, useLayoutEffect, useMemo, useRef, useState } from 'react';
+import { getTabClientId } from '../core/client-id';
+import type { PageLockOptions } from './lock-options';
+import type { LockSession, LockSessionUser } from './lock-session';
+import type { PageLockContextValue } from './page-lock-context';
+import { retainLockSession } from './session-registry';
+
+// useLayoutEffect warns during server rendering; nothing here runs on the server anyway.
+const useIsomorphicLayoutEffect = typeof window === 'undefined' ? useEffect : useLayoutEffect;
+
+/**
+ * Joins the shared session of `resourceId` while mounted and enabled (in an effect: nothing runs
+ * during server rendering), and returns it once joined. Options are read through a ref, so new
+ * callback functions on each render cost nothing.
+ */
+export function useLockSession(
+  context: PageLockContextValue,
+  resourceId: string | undefined,
+  options: PageLockOptions,
+): LockSession | null {
+  const optionsRef = useRef(options);
+  useIsomorphicLayoutEffect(() => {
+    optionsRef.current = options;
+  });
+  const user = useMemo<LockSessionUser>(
+    () => ({
+      options: () => {
+        const own = optionsRef.current;
+        const defaults = context.callbacks.current;
+        return {
+          pollInterval: own.pollInterval ?? context.pollInterval,
+          acquire: own.acquire ?? context.acquire,
+          onAcquired: own.onAcquired ?? defaults.onAcquired,
+          onLost: own.onLost ?? defaults.onLost,
+          onAvailable: own.onAvailable ?? defaults.onAvailable,
+        };
+      },
+    }),
+    [context],
+  );
+
+  const enabled = resourceId !== undefined && (options.enabled ?? context.enabled);
+  const [session, setSession] = useState<LockSession | null>(null);
+  const { client, adapter, clientId, user: lockUser } = context;
+  useEffect(() => {
+    if (!enabled || resourceId === undefined) {
+      setSession(null);
+      return;
+    }
+    const retained = retainLockSession(
+      { client, adapter, resourceId, clientId: clientId ?? getTabClientId(), user: lockUser },
+      user,
+    );
+    setSession(retained.session);
+    return () => {
+      retained.release();
+    };
+  }, [enabled, resourceId, client, adapter, clientId, lockUser, user]);
+
+  const pollInterval = options.pollInterval ?? context.pollInterval;
+  const acquire = options.acquire ?? context.acquire;
+  useEffect(() => {
+    // A new pollInterval or acquire mode applies to the running session.
+    if (pollInterval !== undefined || acquire !== undefined) session?.optionsChanged();
+  }, [session, pollInterval, acquire]);
+
+  // A session of another resource (the id just changed) or of a disabled hook is not shown.
+  return session && enabled && session.resourceId === resourceId && !session.stopped
+    ? session
+    : null;
+}

@@ -1,0 +1,83 @@
+'use client';
+
+import { useCallback, useMemo, useRef, useSyncExternalStore } from 'react';
+import type { PageLockOptions, PageLockSnapshot } from './lock-options';
+import { idleSnapshot } from './lock-session';
+import { usePageLockContext } from './page-lock-context';
+import { changedTracked, trackProperties } from './track-properties';
+import type { PageLockState } from './types';
+import { useLockSession } from './use-lock-session';
+
+type PageLockActions = Pick<PageLockState, 'acquire' | 'release' | 'takeOver' | 'retry'>;
+
+const idleActions: PageLockActions = {
+  acquire: () => {},
+  release: async () => {},
+  takeOver: async () => {},
+  retry: () => {},
+};
+
+/**
+ * The lock of one resource for this tab: acquires it when the component mounts (or on
+ * `acquire()` with `acquire: "manual"`), keeps it alive, and gives it back on unmount and when
+ * the page goes away. Without `resourceId` it reads the lock of the enclosing
+ * `<PageLockProvider resourceId>`. Several components on one resource share one lock.
+ *
+ * The component re-renders only when a property it read changed: one that shows `status` and
+ * `holder` is not re-rendered by a refresh that only moved `expiresAt`.
+ *
+ * @example
+ * const { status, holder, token } = usePageLock('page:42', { onLost: saveDraft });
+ */
+export function usePageLock(resourceId?: string, options: PageLockOptions = {}): PageLockState {
+  const context = usePageLockContext('usePageLock');
+  const id = resourceId ?? context.resourceId;
+  if (id === undefined) {
+    throw new Error(
+      '[page-lock] usePageLock() needs a resourceId: call usePageLock("page:42"), or give one to <PageLockProvider resourceId="page:42">.',
+    );
+  }
+  const session = useLockSession(context, id, options);
+
+  const idle = useMemo(() => idleSnapshot(id), [id]);
+  const tracked = useRef(new Set<keyof PageLockState>()).current;
+  const rendered = useRef<PageLockSnapshot | undefined>(undefined);
+
+  const subscribe = useCallback(
+    (onChange: () => void) => {
+      if (!session) return () => {};
+      return session.subscribe(() => {
+        if (
+          changedTracked<PageLockState>(
+            rendered.current as PageLockState,
+            session.getSnapshot() as PageLockState,
+            tracked,
+          )
+        ) {
+          onChange();
+        }
+      });
+    },
+    [session, tracked],
+  );
+  const getSnapshot = session ? session.getSnapshot : () => idle;
+  const snapshot = useSyncExternalStore(subscribe, getSnapshot, () => idle);
+  rendered.current = snapshot;
+
+  const actions = useMemo<PageLockActions>(
+    () =>
+      session
+        ? {
+            acquire: session.acquire,
+            release: session.release,
+            takeOver: session.takeOver,
+            retry: session.retry,
+          }
+        : idleActions,
+    [session],
+  );
+  return useMemo(
+    () => trackProperties<PageLockState>({ ...snapshot, ...actions }, tracked),
+    [snapshot, actions, tracked],
+  );
+}
