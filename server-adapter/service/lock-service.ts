@@ -298,7 +298,8 @@ export function createLockService(options: LockServiceOptions): LockService {
       for (const id of resourceIds) checkResourceId(id, at, 'ids');
       if (viewer) checkUser(viewer.user, at);
       const found = await call('getMany', at, () => store.getMany(resourceIds, { now: at }));
-      const entries: Record<string, BatchStatusEntry> = {};
+      // No prototype: an id such as "__proto__" must be an entry, not the object's prototype.
+      const entries: Record<string, BatchStatusEntry> = Object.create(null);
       for (const id of resourceIds) {
         const stored = found.get(id);
         if (!stored) {

@@ -353,6 +353,15 @@ describe('GET {base}?ids=…: batch status', () => {
     expect(body.error.message).toContain('"ids"');
   });
 
+  it('answers an id named like an Object property as its own entry', async () => {
+    const h = createHarness();
+    await h.acquire('__proto__', bob, 'tab-b');
+    const response = await h.send('GET', `${BASE}?ids=__proto__&ids=constructor`);
+    const text = await response.clone().text();
+    expect(text).toContain('"__proto__":{"status":"locked"');
+    expect(text).toContain('"constructor":{"status":"free"}');
+  });
+
   it('answers on the base path with a trailing slash too', async () => {
     const h = createHarness();
     expect((await h.send('GET', `${BASE}/?ids=a`)).status).toBe(200);

@@ -335,6 +335,22 @@ describe('list() and forceRelease()', () => {
   });
 });
 
+describe('getMany()', () => {
+  it('answers every id as its own entry, even one named like an Object property', async () => {
+    const s = setup();
+    await s.grant('__proto__', alice, 'tab-a');
+    const entries = await s.service.getMany(['__proto__', 'constructor', 'page:1'], { user: bob });
+    expect(Object.keys(entries)).toEqual(['__proto__', 'constructor', 'page:1']);
+    expect(JSON.parse(JSON.stringify(entries))).toEqual(
+      JSON.parse(
+        '{"__proto__":{"status":"locked","isSelf":false,"lock":' +
+          JSON.stringify((await s.service.list())[0]) +
+          '},"constructor":{"status":"free"},"page:1":{"status":"free"}}',
+      ),
+    );
+  });
+});
+
 describe('since', () => {
   it('is kept across refresh, reclaim, resume and the same user taking over', async () => {
     const s = setup();
