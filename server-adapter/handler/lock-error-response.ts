@@ -1,6 +1,7 @@
 import { LockInputError, LockNotHeldError, LockStoreError, PageLockError } from '../service/errors';
 import { errorBody, INTERNAL_ERROR_MESSAGE, jsonResponse } from './responses';
 
+/** How {@link lockErrorResponse} tells the time and reports what it hides. */
 export interface LockErrorResponseOptions {
   /** The clock for `now` when the error does not carry one (default `Date.now`). */
   now?: () => number;

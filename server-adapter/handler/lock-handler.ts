@@ -15,6 +15,7 @@ import {
   normalizeBasePath,
 } from './routes';
 
+/** What {@link createLockHandler} needs: the service, the session lookup and where it lives. */
 export interface LockHandlerOptions {
   /** The lock service (`createLockService`) the handler speaks for. */
   service: LockService;
