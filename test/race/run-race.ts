@@ -9,6 +9,7 @@ const here = fileURLToPath(new URL('.', import.meta.url));
 const repoRoot = resolve(here, '../..');
 const workerScript = join(here, 'race-worker.ts');
 
+/** One race: how many processes hammer which store, how hard and with what lease length. */
 export interface RaceOptions {
   /** A kind of race-stores.ts. */
   kind: string;
@@ -16,17 +17,23 @@ export interface RaceOptions {
   connection: string;
   /** How many OS processes race. */
   workers: number;
+  /** Loop turns per worker; most are store calls, a few are pauses or abandoned leases. */
   operationsPerWorker: number;
+  /** How many resources the workers fight over. */
   resources: number;
   /** The lock service's ttl in every worker: short, so leases lapse during the race. */
   ttl: number;
+  /** Seeds every worker's random choices (default: the start time); returned, to replay a run. */
   seed?: number;
 }
 
 /** Runs the workers as separate processes against one store, then audits their merged logs. */
-export async function runRace(options: RaceOptions): Promise<RaceAudit & { elapsedMs: number }> {
+export async function runRace(
+  options: RaceOptions,
+): Promise<RaceAudit & { elapsedMs: number; seed: number }> {
   const logDir = mkdtempSync(join(tmpdir(), 'page-lock-race-'));
   const started = Date.now();
+  const seed = options.seed ?? started;
   // Node and tsx take a while to start on a busy machine: all begin together at startAt.
   const startAt = started + 1_500 + 150 * options.workers;
   try {
@@ -49,7 +56,7 @@ export async function runRace(options: RaceOptions): Promise<RaceAudit & { elaps
           '--ttl',
           String(options.ttl),
           '--seed',
-          String(options.seed ?? started),
+          String(seed),
           '--start-at',
           String(startAt),
           '--log',
@@ -57,7 +64,7 @@ export async function runRace(options: RaceOptions): Promise<RaceAudit & { elaps
         ]),
       ),
     );
-    return { ...auditRaceLogs(readRaceLogs(logs)), elapsedMs: Date.now() - started };
+    return { ...auditRaceLogs(readRaceLogs(logs)), elapsedMs: Date.now() - started, seed };
   } finally {
     rmSync(logDir, { recursive: true, force: true });
   }
