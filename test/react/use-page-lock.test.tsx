@@ -1,0 +1,235 @@
+import { act, renderHook, waitFor } from '@testing-library/react';
+import { delay, http } from 'msw';
+import { describe, expect, it, vi } from 'vitest';
+import { pageLifecycle } from '../../src/core/page-lifecycle';
+import type { PageLockOptions } from '../../src/react/lock-options';
+import { usePageLock } from '../../src/react/use-page-lock';
+import { alice, baseUrl, bob, lockWrapper, useLockNetwork } from './lock-harness';
+
+const network = useLockNetwork();
+const fast = { pollInterval: 50 };
+
+/** A hook result that reads every property, so each change re-renders it. */
+function useWholeLock(resourceId: string, options?: PageLockOptions) {
+  return { ...usePageLock(resourceId, options) };
+}
+
+function aliceTab(clientId = 'alice-tab', options: PageLockOptions = fast) {
+  return renderHook(() => useWholeLock('page:1', options), {
+    wrapper: lockWrapper({ adapter: network.adapterFor(alice), clientId }),
+  });
+}
+
+function bobTab(options: PageLockOptions = fast) {
+  return renderHook(() => useWholeLock('page:1', options), {
+    wrapper: lockWrapper({ adapter: network.adapterFor(bob), clientId: 'bob-tab' }),
+  });
+}
+
+describe('usePageLock', () => {
+  it('acquires the lock when the editor mounts and gives the token and fence for saves', async () => {
+    const statuses: string[] = [];
+    const { result } = renderHook(
+      () => {
+        const lock = useWholeLock('page:1', fast);
+        statuses.push(lock.status);
+        return lock;
+      },
+      { wrapper: lockWrapper({ adapter: network.adapterFor(alice), clientId: 'alice-tab' }) },
+    );
+    expect(statuses[0]).toBe('idle');
+    await waitFor(() => expect(result.current.status).toBe('held'));
+    const [lock] = await network.server.service.list();
+    expect(result.current).toMatchObject({
+      isOwner: true,
+      holder: alice,
+      fence: lock?.fence,
+      reason: null,
+    });
+    expect(result.current.token).toMatch(/.{20,}/);
+    expect([...new Set(statuses)]).toEqual(['idle', 'acquiring', 'held']);
+    await expect(
+      network.server.service.assertHeld('page:1', result.current.token as string),
+    ).resolves.toMatchObject({ holder: alice });
+  });
+
+  it('keeps the lease alive by refreshing it with the token', async () => {
+    const { result } = aliceTab();
+    await waitFor(() => expect(result.current.status).toBe('held'));
+    const firstExpiry = result.current.expiresAt as number;
+    await waitFor(() => expect(network.count('refresh')).toBeGreaterThanOrEqual(2));
+    await waitFor(() => expect(result.current.expiresAt).toBeGreaterThan(firstExpiry));
+    expect(network.count('acquire')).toBe(1);
+    expect(result.current.status).toBe('held');
+  });
+
+  it('shows a blocked tab who holds the page and since when, without ever acquiring it again', async () => {
+    const holder = aliceTab();
+    await waitFor(() => expect(holder.result.current.status).toBe('held'));
+    const blocked = bobTab();
+    await waitFor(() => expect(blocked.result.current.status).toBe('locked'));
+    expect(blocked.result.current).toMatchObject({
+      holder: alice,
+      since: holder.result.current.since,
+      isOwner: false,
+      isSelf: false,
+      canTakeOver: false,
+      token: null,
+    });
+    await waitFor(() => expect(network.requests.filter((r) => r.kind === 'status').length).toBe(3));
+    // One acquire (the 423), then only GETs: an abandoned blocked tab never grabs the lock.
+    expect(network.requests.filter((r) => r.user === 'bob' && r.kind === 'acquire')).toHaveLength(
+      1,
+    );
+  });
+
+  it('tells a blocked tab when the page becomes free, and by default reloads it', async () => {
+    const holder = aliceTab();
+    await waitFor(() => expect(holder.result.current.status).toBe('held'));
+    const blocked = bobTab();
+    await waitFor(() => expect(blocked.result.current.status).toBe('locked'));
+    await act(() => holder.result.current.release());
+    await waitFor(() => expect(blocked.result.current.status).toBe('free'));
+    expect(blocked.result.current.holder).toBeNull();
+    expect(network.reloads).toBe(1);
+  });
+
+  it('runs onAvailable instead of reloading when the app gives one', async () => {
+    const onAvailable = vi.fn();
+    const holder = aliceTab();
+    await waitFor(() => expect(holder.result.current.status).toBe('held'));
+    const blocked = bobTab({ ...fast, onAvailable });
+    await waitFor(() => expect(blocked.result.current.status).toBe('locked'));
+    holder.unmount();
+    await waitFor(() => expect(onAvailable).toHaveBeenCalledTimes(1));
+    expect(onAvailable.mock.calls[0]?.[0]).toMatchObject({ status: 'free', resourceId: 'page:1' });
+    expect(network.reloads).toBe(0);
+  });
+
+  it('does not reload a background tab until it is visible again', async () => {
+    const holder = aliceTab();
+    await waitFor(() => expect(holder.result.current.status).toBe('held'));
+    const blocked = bobTab();
+    await waitFor(() => expect(blocked.result.current.status).toBe('locked'));
+    act(() => pageLifecycle.setVisible(false));
+    await act(() => holder.result.current.release());
+    await waitFor(() => expect(blocked.result.current.status).toBe('free'));
+    await new Promise((resolve) => setTimeout(resolve, 150));
+    expect(network.reloads).toBe(0);
+    act(() => pageLifecycle.setVisible(true));
+    expect(network.reloads).toBe(1);
+  });
+
+  it('takes over when allowed, and the displaced holder learns it lost the lock (taken-over)', async () => {
+    const onLost = vi.fn();
+    const holder = aliceTab('alice-tab', { ...fast, onLost });
+    await waitFor(() => expect(holder.result.current.status).toBe('held'));
+    const self = renderHook(() => useWholeLock('page:1', fast), {
+      wrapper: lockWrapper({ adapter: network.adapterFor(alice), clientId: 'alice-other-tab' }),
+    });
+    await waitFor(() => expect(self.result.current.status).toBe('locked'));
+    expect(self.result.current).toMatchObject({ isSelf: true, canTakeOver: true });
+
+    // "Edit here instead": the same user in another tab.
+    await act(() => self.result.current.takeOver());
+    expect(self.result.current.status).toBe('held');
+    expect(self.result.current.since).toBe(holder.result.current.since);
+    await waitFor(() => expect(holder.result.current.status).toBe('lost'));
+    expect(holder.result.current).toMatchObject({
+      reason: 'taken-over',
+      isOwner: false,
+      token: null,
+    });
+    expect(onLost).toHaveBeenCalledTimes(1);
+    expect(onLost.mock.calls[0]?.[0]).toMatchObject({ status: 'lost', reason: 'taken-over' });
+  });
+
+  it('refuses a takeover the server does not allow, and stays locked', async () => {
+    const holder = aliceTab();
+    await waitFor(() => expect(holder.result.current.status).toBe('held'));
+    const blocked = bobTab();
+    await waitFor(() => expect(blocked.result.current.status).toBe('locked'));
+    await act(() => blocked.result.current.takeOver());
+    expect(blocked.result.current).toMatchObject({
+      status: 'locked',
+      canTakeOver: false,
+      holder: alice,
+    });
+    expect(holder.result.current.status).toBe('held');
+  });
+
+  it('waits for acquire() in manual mode', async () => {
+    const { result } = aliceTab('alice-tab', { ...fast, acquire: 'manual' });
+    await waitFor(() => expect(network.count('status')).toBeGreaterThanOrEqual(1));
+    expect(result.current.status).toBe('free');
+    expect(network.count('acquire')).toBe(0);
+    act(() => result.current.acquire());
+    await waitFor(() => expect(result.current.status).toBe('held'));
+    await act(() => result.current.release());
+    expect(result.current.status).toBe('free');
+    expect(await network.server.service.list()).toEqual([]);
+  });
+
+  it('gives the lock back on release; a refresh in flight is cancelled and cannot take it back', async () => {
+    const { result } = aliceTab('alice-tab', { pollInterval: 100_000 });
+    await waitFor(() => expect(result.current.status).toBe('held'));
+    network.msw.use(http.post(`${baseUrl}/:id`, () => delay(100), { once: true }));
+    act(() => result.current.retry());
+    await waitFor(() => expect(network.count('refresh')).toBe(1));
+    await act(() => result.current.release());
+    expect(result.current).toMatchObject({ status: 'free', token: null, isOwner: false });
+    await delay(200);
+    expect(await network.server.service.list()).toEqual([]);
+    expect(result.current.status).toBe('free');
+    expect(network.requests.map((request) => request.kind)).toEqual([
+      'acquire',
+      'refresh',
+      'release',
+    ]);
+  });
+
+  it('gives back a first grant that arrives after release()', async () => {
+    network.msw.use(http.post(`${baseUrl}/:id`, () => delay(100), { once: true }));
+    const { result } = aliceTab();
+    await waitFor(() => expect(network.count('acquire')).toBe(1));
+    await act(() => result.current.release());
+    expect(result.current.status).toBe('free');
+    await waitFor(() => expect(network.count('release')).toBe(1));
+    expect(await network.server.service.list()).toEqual([]);
+    expect(result.current.status).toBe('free');
+  });
+
+  it('comes back silently when its lease lapsed and nobody held the page since', async () => {
+    const onLost = vi.fn();
+    const { result } = aliceTab('alice-tab', { pollInterval: 100_000, onLost });
+    await waitFor(() => expect(result.current.status).toBe('held'));
+    const { fence, since } = result.current;
+    network.server.advance(31_000);
+    act(() => result.current.retry());
+    await waitFor(() => expect(network.count('refresh')).toBe(1));
+    await waitFor(() => expect(result.current.expiresAt).toBeGreaterThan(network.server.now()));
+    expect(result.current).toMatchObject({ status: 'held', fence, since });
+    expect(onLost).not.toHaveBeenCalled();
+  });
+
+  it('is lost with edited-meanwhile when someone else held the page during its lapse', async () => {
+    const onLost = vi.fn();
+    const { result } = aliceTab('alice-tab', { pollInterval: 100_000, onLost });
+    await waitFor(() => expect(result.current.status).toBe('held'));
+    network.server.advance(31_000);
+    const bobs = await network.adapterFor(bob).acquire('page:1', { clientId: 'bob-tab' });
+    if (bobs.status !== 'held') throw new Error('Bob should get the lapsed lock');
+    await network.adapterFor(bob).release('page:1', bobs.token);
+    act(() => result.current.retry());
+    await waitFor(() => expect(result.current.status).toBe('lost'));
+    expect(result.current).toMatchObject({ reason: 'edited-meanwhile', token: null, holder: null });
+    expect(onLost).toHaveBeenCalledTimes(1);
+  });
+
+  it('says what to add when used outside a provider', () => {
+    vi.spyOn(console, 'error').mockImplementation(() => {});
+    expect(() => renderHook(() => usePageLock('page:1'))).toThrow(
+      '[page-lock] usePageLock() must be used inside <PageLockProvider adapter={…}>: wrap your editor (or your app) in it.',
+    );
+  });
+});
