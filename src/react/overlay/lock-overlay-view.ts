@@ -1,0 +1,158 @@
+import type { LockUser } from '../../core/protocol';
+import type { PageLockState } from '../types';
+import type { LockOverlayHolderWords, LockOverlayMessages } from './lock-overlay-messages';
+import { formatSince, type TimeFormatOptions } from './relative-time';
+
+/**
+ * What the overlay shows, as its `data-state`: another user holds the page (`locked`), this user
+ * holds it in another tab (`self`), this tab lost it (`lost`), the server is unreachable (`error`).
+ */
+export type LockOverlayState = 'locked' | 'self' | 'lost' | 'error';
+
+/** The buttons the overlay may offer; each default button carries it as `data-action`. */
+export type LockOverlayActionId = 'go-back' | 'take-over' | 'edit-here' | 'reload' | 'retry';
+
+/** One button of the overlay, ready for a custom `renderActions` to draw. */
+export interface LockOverlayAction {
+  id: LockOverlayActionId;
+  label: string;
+  /** Set for Go back when `backHref` is given: draw a link. */
+  href?: string;
+  /** The main action of its state, for styling. */
+  primary: boolean;
+  /** Does what the button says (for a link: the `onGoBack` hook only, the link navigates). */
+  run: () => void;
+}
+
+/** Everything the overlay knows about what to show; given to every render prop. */
+export interface LockOverlayView {
+  state: LockOverlayState;
+  /** The lock state the overlay shows. */
+  lock: PageLockState;
+  /** A modal that blocks the editor (`true`), or a notice beside a usable editor. */
+  blocking: boolean;
+  holder: LockUser | null;
+  /** The holder's name and since when, formatted, as the messages receive them. */
+  words: LockOverlayHolderWords;
+  /** The message that labels the dialog (or notice). */
+  title: string;
+  /** The sentence that describes it. */
+  description: string;
+  /**
+   * What the live region announces: the title without the relative time, so it does not change
+   * (and get announced again) every time "5 minutes ago" ticks on.
+   */
+  announcement: string;
+  actions: LockOverlayAction[];
+  messages: LockOverlayMessages;
+}
+
+/** Which overlay a lock state calls for; `null` when there is nothing to show. */
+export function overlayStateOf(lock: PageLockState): LockOverlayState | null {
+  switch (lock.status) {
+    case 'locked':
+      return lock.isSelf ? 'self' : 'locked';
+    case 'lost':
+      return 'lost';
+    case 'error':
+      return 'error';
+    default:
+      return null;
+  }
+}
+
+/** The handlers behind the actions, decided by the component. */
+export interface LockOverlayHandlers {
+  goBack: () => void;
+  backHref: string | undefined;
+  takeOver: () => void;
+  reload: () => void;
+  retry: () => void;
+}
+
+/** Builds what the overlay shows for `state`, with the words and times already formatted. */
+export function buildLockOverlayView(input: {
+  state: LockOverlayState;
+  lock: PageLockState;
+  blocking: boolean;
+  messages: LockOverlayMessages;
+  serverNow: number;
+  time: TimeFormatOptions;
+  handlers: LockOverlayHandlers;
+}): LockOverlayView {
+  const { state, lock, messages, handlers } = input;
+  const words: LockOverlayHolderWords = {
+    name: lock.holder?.name ?? messages.someone,
+    ...(lock.since === null
+      ? { time: '', relative: '' }
+      : formatSince(lock.since, input.serverNow, input.time)),
+  };
+  const goBack: LockOverlayAction = {
+    id: 'go-back',
+    label: messages.goBack,
+    primary: false,
+    run: handlers.goBack,
+    ...(handlers.backHref === undefined ? {} : { href: handlers.backHref }),
+  };
+  const reason = lock.reason ?? 'released';
+
+  const titleFor: Record<LockOverlayState, (words: LockOverlayHolderWords) => string> = {
+    locked: (words) => messages.lockedBy(words),
+    self: (words) => messages.lockedBySelf(words),
+    lost: (words) => messages.lost(reason, words),
+    error: () => messages.error,
+  };
+  const byState: Record<LockOverlayState, () => Pick<LockOverlayView, 'description' | 'actions'>> =
+    {
+      locked: () => ({
+        description: messages.lockedDescription({ ...words, canTakeOver: lock.canTakeOver }),
+        actions: lock.canTakeOver
+          ? [
+              goBack,
+              { id: 'take-over', label: messages.takeOver, primary: true, run: handlers.takeOver },
+            ]
+          : [{ ...goBack, primary: true }],
+      }),
+      self: () => ({
+        description: messages.lockedBySelfDescription,
+        actions: [
+          {
+            id: 'edit-here',
+            label: messages.editHereInstead,
+            primary: true,
+            run: handlers.takeOver,
+          },
+          goBack,
+        ],
+      }),
+      lost: () => ({
+        description: messages.lostDescription(reason),
+        actions:
+          reason === 'unreachable'
+            ? [
+                { id: 'retry', label: messages.retry, primary: true, run: handlers.retry },
+                { id: 'reload', label: messages.reload, primary: false, run: handlers.reload },
+              ]
+            : [{ id: 'reload', label: messages.reload, primary: true, run: handlers.reload }],
+      }),
+      error: () => ({
+        description: messages.errorDescription,
+        actions: [
+          { id: 'retry', label: messages.retry, primary: true, run: handlers.retry },
+          goBack,
+        ],
+      }),
+    };
+
+  return {
+    state,
+    lock,
+    blocking: input.blocking,
+    holder: lock.holder,
+    words,
+    messages,
+    title: titleFor[state](words),
+    announcement: titleFor[state]({ ...words, relative: '' }),
+    ...byState[state](),
+  };
+}

@@ -1,0 +1,100 @@
+'use client';
+
+import { type RefObject, useEffect } from 'react';
+
+const TABBABLE = [
+  'a[href]',
+  'area[href]',
+  'button:not([disabled])',
+  'input:not([disabled]):not([type="hidden"])',
+  'select:not([disabled])',
+  'textarea:not([disabled])',
+  'iframe',
+  'audio[controls]',
+  'video[controls]',
+  '[contenteditable]:not([contenteditable="false"])',
+  '[tabindex]',
+].join(',');
+
+/** The elements inside `container` that Tab reaches, in document order. */
+export function tabbableElements(container: HTMLElement): HTMLElement[] {
+  return Array.from(container.querySelectorAll<HTMLElement>(TABBABLE)).filter(
+    (element) =>
+      element.tabIndex >= 0 && !element.closest('[inert]') && !element.closest('[hidden]'),
+  );
+}
+
+/**
+ * While `active`: moves focus into `container` (its first tabbable element, else the container,
+ * which should have `tabIndex={-1}`), keeps Tab and Shift+Tab cycling inside it, pulls focus
+ * back if it escapes (a click on a part of the page that is not inert), and on deactivation
+ * returns focus to where it was, as a modal dialog does
+ * (https://www.w3.org/WAI/ARIA/apg/patterns/dialog-modal/). Change `contentKey` when the
+ * content is swapped, so focus that fell out with a removed button comes back in.
+ */
+export function useFocusTrap(
+  container: RefObject<HTMLElement | null>,
+  active: boolean,
+  contentKey?: string,
+): void {
+  useEffect(() => {
+    const element = container.current;
+    if (!active || !element) return;
+    const ownerDocument = element.ownerDocument;
+    const previouslyFocused = ownerDocument.activeElement;
+
+    const focusFirst = () => (tabbableElements(element)[0] ?? element).focus();
+    if (!element.contains(ownerDocument.activeElement)) focusFirst();
+
+    const onKeyDown = (event: KeyboardEvent) => {
+      if (event.key !== 'Tab' || event.defaultPrevented) return;
+      const tabbable = tabbableElements(element);
+      const first = tabbable[0];
+      const last = tabbable[tabbable.length - 1];
+      if (!first || !last) {
+        event.preventDefault();
+        element.focus();
+        return;
+      }
+      const current = ownerDocument.activeElement;
+      if (event.shiftKey && (current === first || current === element)) {
+        event.preventDefault();
+        last.focus();
+      } else if (!event.shiftKey && current === last) {
+        event.preventDefault();
+        first.focus();
+      }
+    };
+    const onFocusIn = (event: FocusEvent) => {
+      if (event.target instanceof Node && !element.contains(event.target)) focusFirst();
+    };
+
+    element.addEventListener('keydown', onKeyDown);
+    ownerDocument.addEventListener('focusin', onFocusIn);
+    return () => {
+      element.removeEventListener('keydown', onKeyDown);
+      ownerDocument.removeEventListener('focusin', onFocusIn);
+      // Only when focus is still ours to give back: the app may have moved it on purpose.
+      const focusNow = ownerDocument.activeElement;
+      const focusIsOurs =
+        focusNow === null || focusNow === ownerDocument.body || element.contains(focusNow);
+      if (
+        focusIsOurs &&
+        previouslyFocused instanceof HTMLElement &&
+        previouslyFocused.isConnected
+      ) {
+        previouslyFocused.focus();
+      }
+    };
+  }, [container, active]);
+
+  // When the content changes under an active trap (locked → lost), the focused button may be
+  // gone and focus has fallen back to <body>: bring it back in.
+  useEffect(() => {
+    const element = container.current;
+    if (!active || !element || contentKey === undefined) return;
+    if (!element.contains(element.ownerDocument.activeElement)) {
+      (tabbableElements(element)[0] ?? element).focus();
+    }
+  }, [container, active, contentKey]);
+}

@@ -1,0 +1,20 @@
+'use client';
+
+import { useEffect, useState } from 'react';
+
+/** How often a shown relative time ("5 minutes ago") is brought up to date. */
+export const SERVER_CLOCK_TICK_MS = 15_000;
+
+/**
+ * The server's current time (`Date.now() + serverTimeOffset`), re-rendering every
+ * {@link SERVER_CLOCK_TICK_MS} while `active`, and not at all while inactive (no timer runs).
+ */
+export function useServerClock(serverTimeOffset: number, active: boolean): number {
+  const [, setTick] = useState(0);
+  useEffect(() => {
+    if (!active) return;
+    const interval = setInterval(() => setTick((tick) => tick + 1), SERVER_CLOCK_TICK_MS);
+    return () => clearInterval(interval);
+  }, [active]);
+  return Date.now() + serverTimeOffset;
+}

@@ -1,0 +1,538 @@
+import { act, cleanup, render, screen, within } from '@testing-library/react';
+import userEvent from '@testing-library/user-event';
+import axe from 'axe-core';
+import { afterEach, beforeEach, describe, expect, it, type Mock, vi } from 'vitest';
+import { createMemoryLockAdapter } from '../../src/core/memory-adapter';
+import { createMemoryLockServer } from '../../src/core/memory-server';
+import { setNavigation } from '../../src/core/navigation';
+import type { LockUser } from '../../src/core/protocol';
+import {
+  defaultLockOverlayMessages,
+  LockOverlay,
+  type LockOverlayMessages,
+  type LockOverlayProps,
+} from '../../src/react/overlay';
+import { PageLockProvider } from '../../src/react/page-lock-provider';
+import type { PageLockState } from '../../src/react/types';
+
+const alice: LockUser = { id: 'u-alice', name: 'Alice', avatarUrl: 'https://example.test/a.png' };
+const carol: LockUser = { id: 'u-carol', name: 'Carol' };
+const me: LockUser = { id: 'u-me', name: 'Me' };
+
+const SINCE = Date.UTC(2026, 10, 26, 10, 42);
+const MINUTE = 60_000;
+
+/** A lock state as `usePageLock` returns it, with spies for the actions. */
+function lockState(overrides: Partial<PageLockState> = {}): PageLockState {
+  return {
+    status: 'held',
+    resourceId: 'page:42',
+    holder: me,
+    since: SINCE,
+    expiresAt: SINCE + 90_000,
+    lock: null,
+    isOwner: true,
+    isSelf: false,
+    canTakeOver: false,
+    reason: null,
+    token: 'token-1',
+    fence: 1,
+    error: null,
+    // The server's clock reads five minutes after SINCE, whatever the local clock says.
+    serverTimeOffset: SINCE + 5 * MINUTE - Date.now(),
+    acquire: vi.fn(),
+    release: vi.fn(async () => {}),
+    takeOver: vi.fn(async () => {}),
+    retry: vi.fn(),
+    ...overrides,
+  };
+}
+
+const held = () => lockState();
+const lockedByAlice = (overrides: Partial<PageLockState> = {}) =>
+  lockState({
+    status: 'locked',
+    holder: alice,
+    isOwner: false,
+    token: null,
+    fence: null,
+    ...overrides,
+  });
+const lockedBySelf = () =>
+  lockState({ status: 'locked', holder: me, isSelf: true, canTakeOver: true, isOwner: false });
+const lost = (reason: PageLockState['reason'], holder: LockUser | null = carol) =>
+  lockState({ status: 'lost', reason, holder, since: holder ? SINCE : null, isOwner: false });
+const unreachableError = () =>
+  lockState({
+    status: 'error',
+    holder: null,
+    since: null,
+    isOwner: false,
+    error: new Error('offline'),
+  });
+
+/** The overlay around an uncontrolled editor, times in en-GB/UTC so "10:42" is stable. */
+function Editor(props: Omit<LockOverlayProps, 'children'> & { lock: PageLockState }) {
+  return (
+    <LockOverlay locale="en-GB" timeZone="UTC" {...props}>
+      <label>
+        Body
+        <textarea defaultValue="" />
+      </label>
+    </LockOverlay>
+  );
+}
+
+const contentWrapper = (container: HTMLElement) =>
+  container.querySelector<HTMLElement>('.page-lock-overlay__content');
+
+let navigation: { reload: Mock<() => void>; back: Mock<() => void> };
+let restoreNavigation: () => void;
+beforeEach(() => {
+  navigation = { reload: vi.fn<() => void>(), back: vi.fn<() => void>() };
+  restoreNavigation = setNavigation(navigation);
+});
+afterEach(() => {
+  restoreNavigation();
+  cleanup();
+  vi.useRealTimers();
+});
+
+describe('while this tab holds the lock, or nothing is decided yet', () => {
+  it.each(['held', 'idle', 'acquiring', 'free'] as const)(
+    'shows nothing but the editor when %s',
+    (status) => {
+      const { container } = render(<Editor lock={lockState({ status })} />);
+      expect(screen.queryByRole('dialog')).toBeNull();
+      expect(screen.queryByRole('status')).toBeNull();
+      expect(screen.queryByRole('button')).toBeNull();
+      expect(contentWrapper(container)?.hasAttribute('inert')).toBe(false);
+      expect(screen.getByRole('textbox', { name: 'Body' })).toBeTruthy();
+      expect(container.firstElementChild?.getAttribute('data-state')).toBe('hidden');
+    },
+  );
+});
+
+describe('while another user holds the page', () => {
+  it('says who holds it and since when, in clock and relative time', () => {
+    render(<Editor lock={lockedByAlice()} />);
+    const dialog = screen.getByRole('dialog', {
+      name: 'Alice has been editing this page since 10:42 (5 minutes ago)',
+    });
+    expect(dialog.getAttribute('aria-modal')).toBe('true');
+    expect(dialog.getAttribute('data-state')).toBe('locked');
+    const description = document.getElementById(dialog.getAttribute('aria-describedby') ?? '');
+    expect(description?.textContent).toBe(
+      defaultLockOverlayMessages.lockedDescription({
+        name: 'Alice',
+        time: '10:42',
+        relative: '5 minutes ago',
+        canTakeOver: false,
+      }),
+    );
+    expect(within(dialog).getByRole('img', { name: 'Alice' }).getAttribute('src')).toBe(
+      alice.avatarUrl,
+    );
+  });
+
+  it('makes the editor inert and offers only Go back when taking over is not allowed', () => {
+    const { container } = render(<Editor lock={lockedByAlice()} />);
+    expect(contentWrapper(container)?.getAttribute('inert')).toBe('');
+    expect(screen.getAllByRole('button').map((button) => button.textContent)).toEqual(['Go back']);
+  });
+
+  it('goes back one history entry by default', async () => {
+    const user = userEvent.setup();
+    render(<Editor lock={lockedByAlice()} />);
+    await user.click(screen.getByRole('button', { name: 'Go back' }));
+    expect(navigation.back).toHaveBeenCalledTimes(1);
+  });
+
+  it('goes where onGoBack says instead', async () => {
+    const user = userEvent.setup();
+    const onGoBack = vi.fn();
+    render(<Editor lock={lockedByAlice()} onGoBack={onGoBack} />);
+    await user.click(screen.getByRole('button', { name: 'Go back' }));
+    expect(onGoBack).toHaveBeenCalledTimes(1);
+    expect(navigation.back).not.toHaveBeenCalled();
+  });
+
+  it('makes Go back a link to backHref', () => {
+    render(<Editor lock={lockedByAlice()} backHref="/admin/pages" />);
+    const link = screen.getByRole('link', { name: 'Go back' });
+    expect(link.getAttribute('href')).toBe('/admin/pages');
+    expect(link.className).toBe('page-lock-overlay__button');
+  });
+
+  it('takes over when allowed, once even when clicked twice', async () => {
+    const user = userEvent.setup();
+    let finish = () => {};
+    const takeOver = vi.fn(
+      () =>
+        new Promise<void>((resolve) => {
+          finish = resolve;
+        }),
+    );
+    render(<Editor lock={lockedByAlice({ canTakeOver: true, takeOver })} />);
+    const button = screen.getByRole('button', { name: 'Take over' });
+    await user.click(button);
+    await user.click(button);
+    expect(takeOver).toHaveBeenCalledTimes(1);
+    expect(button.getAttribute('aria-disabled')).toBe('true');
+    await act(async () => finish());
+    expect(button.hasAttribute('aria-disabled')).toBe(false);
+    await user.click(button);
+    expect(takeOver).toHaveBeenCalledTimes(2);
+  });
+
+  it('keeps the relative time current while shown', () => {
+    vi.useFakeTimers({ toFake: ['Date', 'setInterval', 'clearInterval'], now: SINCE });
+    render(<Editor lock={lockedByAlice({ serverTimeOffset: 5 * MINUTE })} />);
+    expect(screen.getByRole('dialog').getAttribute('aria-labelledby')).toBeTruthy();
+    const title = () => document.querySelector('.page-lock-overlay__message')?.textContent;
+    expect(title()).toBe('Alice has been editing this page since 10:42 (5 minutes ago)');
+    act(() => {
+      vi.advanceTimersByTime(2 * MINUTE);
+    });
+    expect(title()).toBe('Alice has been editing this page since 10:42 (7 minutes ago)');
+    act(() => {
+      vi.advanceTimersByTime(60 * MINUTE);
+    });
+    expect(title()).toBe('Alice has been editing this page since 10:42 (1 hour ago)');
+  });
+
+  it('stops its timer when hidden', () => {
+    vi.useFakeTimers({ toFake: ['Date', 'setInterval', 'clearInterval'], now: SINCE });
+    const { rerender } = render(<Editor lock={lockedByAlice()} />);
+    expect(vi.getTimerCount()).toBe(1);
+    rerender(<Editor lock={held()} />);
+    expect(vi.getTimerCount()).toBe(0);
+  });
+
+  it('does not let Escape dismiss the block', async () => {
+    const user = userEvent.setup();
+    const { container } = render(<Editor lock={lockedByAlice()} />);
+    await user.keyboard('{Escape}');
+    expect(screen.getByRole('dialog')).toBeTruthy();
+    expect(contentWrapper(container)?.hasAttribute('inert')).toBe(true);
+  });
+});
+
+describe('while this user holds the page in another tab', () => {
+  it('offers to edit here instead, which takes the lock over', async () => {
+    const user = userEvent.setup();
+    const lock = lockedBySelf();
+    render(<Editor lock={lock} />);
+    const dialog = screen.getByRole('dialog', {
+      name: 'You are editing this page in another tab since 10:42 (5 minutes ago)',
+    });
+    expect(dialog.getAttribute('data-state')).toBe('self');
+    expect(screen.queryByRole('button', { name: 'Take over' })).toBeNull();
+    await user.click(screen.getByRole('button', { name: 'Edit here instead' }));
+    expect(lock.takeOver).toHaveBeenCalledTimes(1);
+  });
+});
+
+describe('after this tab lost the lock', () => {
+  it.each([
+    ['taken-over', carol, 'Carol took over this page, so you can no longer edit it.'],
+    ['expired', carol, 'Your editing session expired and Carol is editing this page now.'],
+    [
+      'edited-meanwhile',
+      null,
+      'Your editing session expired and someone else edited this page meanwhile.',
+    ],
+    [
+      'unreachable',
+      null,
+      'The connection to the server was lost, so this page is no longer reserved for you.',
+    ],
+    ['released', null, 'This page was released and is no longer reserved for you.'],
+  ] as const)('says what happened when %s', (reason, holder, title) => {
+    render(<Editor lock={lost(reason, holder)} />);
+    const dialog = screen.getByRole('dialog', { name: title });
+    expect(dialog.getAttribute('data-state')).toBe('lost');
+  });
+
+  it('keeps the typed text on screen, read-only, and reloads on request', async () => {
+    const user = userEvent.setup();
+    const { container, rerender } = render(<Editor lock={held()} />);
+    await user.type(screen.getByRole('textbox', { name: 'Body' }), 'my unsaved words');
+    rerender(<Editor lock={lost('taken-over')} />);
+    const textarea = container.querySelector('textarea');
+    expect(textarea?.value).toBe('my unsaved words');
+    expect(contentWrapper(container)?.hasAttribute('inert')).toBe(true);
+    expect(screen.queryByRole('button', { name: 'Retry' })).toBeNull();
+    await user.click(screen.getByRole('button', { name: 'Reload' }));
+    expect(navigation.reload).toHaveBeenCalledTimes(1);
+  });
+
+  it('offers Retry when the server could not be reached', async () => {
+    const user = userEvent.setup();
+    const lock = lost('unreachable', null);
+    render(<Editor lock={lock} />);
+    await user.click(screen.getByRole('button', { name: 'Retry' }));
+    expect(lock.retry).toHaveBeenCalledTimes(1);
+    expect(screen.getByRole('button', { name: 'Reload' })).toBeTruthy();
+  });
+});
+
+describe('when the server cannot be reached', () => {
+  it('says so and offers Retry', async () => {
+    const user = userEvent.setup();
+    const lock = unreachableError();
+    render(<Editor lock={lock} />);
+    const dialog = screen.getByRole('dialog', { name: 'The lock server could not be reached.' });
+    expect(dialog.getAttribute('data-state')).toBe('error');
+    await user.click(within(dialog).getByRole('button', { name: 'Retry' }));
+    expect(lock.retry).toHaveBeenCalledTimes(1);
+  });
+});
+
+describe('the editor behind the overlay', () => {
+  it('keeps its typed text across held → locked → held, inert only while locked', async () => {
+    const user = userEvent.setup();
+    const { container, rerender } = render(<Editor lock={held()} />);
+    const textarea = screen.getByRole('textbox', { name: 'Body' });
+    await user.type(textarea, 'draft one');
+    rerender(<Editor lock={lockedByAlice()} />);
+    expect(contentWrapper(container)?.hasAttribute('inert')).toBe(true);
+    rerender(<Editor lock={held()} />);
+    expect(contentWrapper(container)?.hasAttribute('inert')).toBe(false);
+    expect(screen.getByRole('textbox', { name: 'Body' })).toBe(textarea);
+    await user.type(textarea, ', two');
+    expect((textarea as HTMLTextAreaElement).value).toBe('draft one, two');
+  });
+});
+
+describe('focus', () => {
+  it('moves into the dialog, cycles inside it on Tab, and returns to the editor afterwards', async () => {
+    const user = userEvent.setup();
+    const { rerender } = render(<Editor lock={held()} />);
+    const textarea = screen.getByRole('textbox', { name: 'Body' });
+    await user.click(textarea);
+    rerender(<Editor lock={lockedByAlice({ canTakeOver: true })} />);
+    const goBack = screen.getByRole('button', { name: 'Go back' });
+    const takeOver = screen.getByRole('button', { name: 'Take over' });
+    expect(document.activeElement).toBe(goBack);
+    await user.tab();
+    expect(document.activeElement).toBe(takeOver);
+    await user.tab();
+    expect(document.activeElement).toBe(goBack);
+    await user.tab({ shift: true });
+    expect(document.activeElement).toBe(takeOver);
+    rerender(<Editor lock={held()} />);
+    expect(document.activeElement).toBe(textarea);
+  });
+
+  it('brings focus back in when the buttons change under it', () => {
+    const { rerender } = render(<Editor lock={lockedByAlice()} />);
+    rerender(<Editor lock={lost('taken-over')} />);
+    expect(document.activeElement).toBe(screen.getByRole('button', { name: 'Reload' }));
+  });
+});
+
+describe('announcements', () => {
+  it('announces each state once, without the ticking relative time, and editing again', () => {
+    const { container, rerender } = render(<Editor lock={held()} />);
+    const live = container.querySelector('[aria-live="polite"]');
+    expect(live?.textContent).toBe('');
+    rerender(<Editor lock={lockedByAlice()} />);
+    expect(live?.textContent).toBe('Alice has been editing this page since 10:42');
+    rerender(<Editor lock={held()} />);
+    expect(live?.textContent).toBe('You can edit this page now.');
+  });
+});
+
+describe('messages', () => {
+  const german: Partial<LockOverlayMessages> = {
+    lockedBy: ({ name, time, relative }) =>
+      `${name} bearbeitet diese Seite seit ${time} Uhr (${relative})`,
+    lockedDescription: () => 'Bitte warten Sie, bis die Seite frei ist.',
+    goBack: 'Zurück',
+    takeOver: 'Übernehmen',
+    avatarAlt: ({ name }) => `Profilbild von ${name}`,
+  };
+
+  it('replaces every word given, and formats times in the locale', () => {
+    render(
+      <LockOverlay
+        lock={lockedByAlice({ canTakeOver: true })}
+        messages={german}
+        locale="de-DE"
+        timeZone="UTC"
+      />,
+    );
+    screen.getByRole('dialog', {
+      name: 'Alice bearbeitet diese Seite seit 10:42 Uhr (vor 5 Minuten)',
+    });
+    expect(screen.getAllByRole('button').map((button) => button.textContent)).toEqual([
+      'Zurück',
+      'Übernehmen',
+    ]);
+    expect(screen.getByRole('img', { name: 'Profilbild von Alice' })).toBeTruthy();
+    expect(screen.getByText('Bitte warten Sie, bis die Seite frei ist.')).toBeTruthy();
+  });
+});
+
+describe('render props', () => {
+  it('replaces the avatar, message, description and actions, keeping the dialog wiring', async () => {
+    const user = userEvent.setup();
+    const lock = lockedByAlice({ canTakeOver: true });
+    render(
+      <Editor
+        lock={lock}
+        renderAvatar={(holder) => <span className="initials">{holder.name.slice(0, 1)}</span>}
+        renderMessage={(view) => <strong>{`${view.words.name} is in (${view.state})`}</strong>}
+        renderDescription={(view) => `Since ${view.words.time}`}
+        renderActions={(view) =>
+          view.actions.map((action) => (
+            <button key={action.id} type="button" onClick={action.run}>
+              {action.label.toUpperCase()}
+            </button>
+          ))
+        }
+      />,
+    );
+    const dialog = screen.getByRole('dialog', { name: 'Alice is in (locked)' });
+    expect(dialog.querySelector('.initials')?.textContent).toBe('A');
+    expect(dialog.querySelector('img')).toBeNull();
+    expect(screen.getByText('Since 10:42')).toBeTruthy();
+    await user.click(screen.getByRole('button', { name: 'TAKE OVER' }));
+    expect(lock.takeOver).toHaveBeenCalledTimes(1);
+  });
+});
+
+describe('blockEditing={false}', () => {
+  it('shows a notice beside a usable editor', async () => {
+    const user = userEvent.setup();
+    const { container } = render(<Editor lock={lockedByAlice()} blockEditing={false} />);
+    expect(screen.queryByRole('dialog')).toBeNull();
+    const notice = screen.getByRole('status', {
+      name: 'Alice has been editing this page since 10:42 (5 minutes ago)',
+    });
+    expect(notice.getAttribute('data-state')).toBe('locked');
+    expect(contentWrapper(container)?.hasAttribute('inert')).toBe(false);
+    const textarea = screen.getByRole('textbox', { name: 'Body' });
+    await user.type(textarea, 'still typing');
+    expect(document.activeElement).toBe(textarea);
+    expect((textarea as HTMLTextAreaElement).value).toBe('still typing');
+  });
+});
+
+describe('without children', () => {
+  it('covers the page: portalled into <body>, the rest of the page inert until it goes', () => {
+    const app = document.createElement('main');
+    const alreadyInert = document.createElement('aside');
+    alreadyInert.setAttribute('inert', '');
+    document.body.append(app, alreadyInert);
+    const { rerender, unmount } = render(<LockOverlay lock={lockedByAlice()} />, {
+      container: app,
+    });
+    const root = document.querySelector('.page-lock-overlay');
+    expect(root?.parentElement).toBe(document.body);
+    expect(root?.getAttribute('data-scope')).toBe('page');
+    expect(screen.getByRole('dialog')).toBeTruthy();
+    expect(app.hasAttribute('inert')).toBe(true);
+    expect(root?.hasAttribute('inert')).toBe(false);
+
+    rerender(<LockOverlay lock={held()} />);
+    expect(app.hasAttribute('inert')).toBe(false);
+    expect(alreadyInert.hasAttribute('inert')).toBe(true);
+
+    rerender(<LockOverlay lock={lockedByAlice()} />);
+    expect(app.hasAttribute('inert')).toBe(true);
+    unmount();
+    expect(app.hasAttribute('inert')).toBe(false);
+    expect(document.querySelector('.page-lock-overlay')).toBeNull();
+    app.remove();
+    alreadyInert.remove();
+  });
+});
+
+describe('styling hooks', () => {
+  it('names its parts and adds className to the root', () => {
+    const { container } = render(<Editor lock={lockedByAlice()} className="mine" />);
+    const root = container.firstElementChild;
+    expect(root?.className).toBe('page-lock-overlay mine');
+    expect(root?.getAttribute('data-state')).toBe('locked');
+    for (const part of ['backdrop', 'panel', 'message', 'description', 'actions', 'button']) {
+      expect(
+        container.querySelector(`.page-lock-overlay__${part}`)?.getAttribute('data-state'),
+      ).toBe('locked');
+    }
+  });
+});
+
+describe('accessibility (axe-core)', () => {
+  // jsdom has no layout or computed colours: contrast is checked in Chromium (Storybook).
+  const options: axe.RunOptions = { rules: { 'color-contrast': { enabled: false } } };
+
+  it.each([
+    ['locked', () => lockedByAlice({ canTakeOver: true }), true],
+    ['self', lockedBySelf, true],
+    ['lost', () => lost('taken-over'), true],
+    ['lost (unreachable)', () => lost('unreachable', null), true],
+    ['error', unreachableError, true],
+    ['notice', () => lockedByAlice(), false],
+    ['held', held, true],
+  ] as const)('has no violations when %s', async (_name, makeLock, blockEditing) => {
+    const { container } = render(
+      <main>
+        <h1>Edit page</h1>
+        <Editor lock={makeLock()} blockEditing={blockEditing} />
+      </main>,
+    );
+    const results = await axe.run(container, options);
+    expect(results.violations.map((violation) => `${violation.id}: ${violation.help}`)).toEqual([]);
+  });
+});
+
+describe('inside <PageLockProvider resourceId>', () => {
+  const bob: LockUser = { id: 'u-bob', name: 'Bob' };
+
+  async function aliceHoldsPage42() {
+    const server = createMemoryLockServer();
+    const aliceAdapter = createMemoryLockAdapter({ user: alice, server });
+    const answer = await aliceAdapter.acquire('page:42', { clientId: 'alice-tab' });
+    expect(answer.status).toBe('held');
+    return createMemoryLockAdapter({ user: bob, server });
+  }
+
+  it("shows the provider's lock without a lock prop", async () => {
+    const bobAdapter = await aliceHoldsPage42();
+    const { container } = render(
+      <PageLockProvider adapter={bobAdapter} resourceId="page:42" clientId="bob-tab" user={bob}>
+        <LockOverlay>
+          <textarea aria-label="Body" />
+        </LockOverlay>
+      </PageLockProvider>,
+    );
+    const dialog = await screen.findByRole('dialog', {
+      name: /^Alice has been editing this page since .+ \((?:\d+ seconds? ago|now)\)$/,
+    });
+    expect(dialog.getAttribute('data-state')).toBe('locked');
+    expect(contentWrapper(container)?.hasAttribute('inert')).toBe(true);
+  });
+
+  it("follows the provider's blockEditing={false}", async () => {
+    const bobAdapter = await aliceHoldsPage42();
+    const { container } = render(
+      <PageLockProvider
+        adapter={bobAdapter}
+        resourceId="page:42"
+        clientId="bob-tab"
+        user={bob}
+        blockEditing={false}
+      >
+        <LockOverlay>
+          <textarea aria-label="Body" />
+        </LockOverlay>
+      </PageLockProvider>,
+    );
+    const notice = await screen.findByRole('status', { name: /^Alice has been editing/ });
+    expect(notice.getAttribute('data-state')).toBe('locked');
+    expect(screen.queryByRole('dialog')).toBeNull();
+    expect(contentWrapper(container)?.hasAttribute('inert')).toBe(false);
+  });
+});
