@@ -197,9 +197,7 @@ local now = tonumber(ARGV[1])
 local current = read_lock(KEYS[1])
 if current == nil then return {} end
 local live = is_live(current, now)
-local ending = 'expired'
-if live then ending = 'released' end
-write_state(KEYS[1], nil, remember(read_endings(KEYS[1]), current, ending, tonumber(ARGV[3])), now, tonumber(ARGV[2]))
+write_state(KEYS[1], nil, remember(read_endings(KEYS[1]), current, 'released', tonumber(ARGV[3])), now, tonumber(ARGV[2]))
 if live then return lock_reply(current) end
 return {}
 `;

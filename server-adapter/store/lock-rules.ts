@@ -180,13 +180,9 @@ export function applyForceRelease(
 ): RuleOutcome<StoredLock | null> {
   const current = stored?.lock ?? null;
   if (!stored || !current) return { result: null, next: null };
-  const live = isLive(current, now);
+  // An admin's release is a release, lapsed or not: the old holder is told `released`.
   return {
-    result: live ? current : null,
-    next: {
-      ...stored,
-      lock: null,
-      endings: remember(stored.endings, current, live ? 'released' : 'expired'),
-    },
+    result: isLive(current, now) ? current : null,
+    next: { ...stored, lock: null, endings: remember(stored.endings, current, 'released') },
   };
 }

@@ -127,10 +127,12 @@ export interface ErrorResponse {
   now: number;
 }
 
-/** Why `isValidResourceId` refused an id, or null when it is fine. */
+/** Why a resource id is refused, or null when it is fine. */
 export function resourceIdProblem(value: unknown): string | null {
   if (typeof value !== 'string') return 'must be a string';
   if (value.length === 0) return 'must not be empty';
+  // URL parsers drop `.` and `..` path segments (even encoded), so they could never be reached.
+  if (value === '.' || value === '..') return 'must not be "." or ".."';
   if (value.length > MAX_RESOURCE_ID_LENGTH) {
     return `must be at most ${MAX_RESOURCE_ID_LENGTH} characters`;
   }

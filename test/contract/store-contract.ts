@@ -618,14 +618,14 @@ export function runLockStoreContract(
         expect(next.fence).toBeGreaterThan(held.fence);
       });
 
-      it('returns null for a free resource, and ends a lapsed lease so it cannot resume', async () => {
+      it('returns null for a free resource, and ends a lapsed lease so it cannot resume: its token is "released"', async () => {
         const id = uniqueId('page');
         expect(await store().forceRelease(id, { now: t0 })).toBeNull();
         const clientId = tab();
         const held = await grant(id, alice, clientId, t0);
         expect(await store().forceRelease(id, { now: held.expiresAt })).toBeNull();
         const result = await acquire(id, alice, clientId, held.expiresAt + 1, held.token);
-        expect(result).toEqual({ outcome: 'dead-token', ending: 'expired', lock: null });
+        expect(result).toEqual({ outcome: 'dead-token', ending: 'released', lock: null });
       });
     });
 

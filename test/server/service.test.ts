@@ -395,6 +395,9 @@ describe('input validation: LockInputError, nothing changed', () => {
       'resourceId',
     ],
     ['a non-string id', (s) => s.service.get(42 as unknown as string), 'resourceId'],
+    // URL parsers drop these path segments, so such a lock could never be reached over HTTP.
+    ['the id ".."', (s) => s.service.acquire('..', alice, { clientId: 'tab-a' }), 'resourceId'],
+    ['the id "."', (s) => s.service.acquire('.', alice, { clientId: 'tab-a' }), 'resourceId'],
     ['an empty clientId', (s) => s.service.acquire('page:1', alice, { clientId: '' }), 'clientId'],
     [
       'a clientId of 201 characters',
