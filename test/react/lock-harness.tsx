@@ -48,7 +48,7 @@ export interface LockNetwork {
  * Sets up MSW and a fresh memory lock server (ttl 30 s unless told) for each test of the file,
  * and puts the page back to visible with a fake `reload` afterwards.
  */
-export function useLockNetwork(options: { ttl?: number } = {}): LockNetwork {
+export function setupLockNetwork(options: { ttl?: number } = {}): LockNetwork {
   const msw = setupServer();
   let server = createMemoryLockServer({ ttl: options.ttl ?? 30_000 });
   let requests: SeenRequest[] = [];
@@ -148,11 +148,21 @@ export function lockWrapper(
   props: Omit<PageLockProviderProps, 'children'> & { queryClient?: QueryClient },
 ): (wrapperProps: { children: ReactNode }) => ReactNode {
   const client = props.queryClient ?? createTestQueryClient();
-  return function LockWrapper({ children }) {
-    return (
-      <QueryClientProvider client={client}>
-        <PageLockProvider {...props}>{children}</PageLockProvider>
-      </QueryClientProvider>
-    );
-  };
+  return ({ children }) => (
+    <TestProviders client={client} provider={props}>
+      {children}
+    </TestProviders>
+  );
+}
+
+function TestProviders(props: {
+  client: QueryClient;
+  provider: Omit<PageLockProviderProps, 'children'>;
+  children: ReactNode;
+}): ReactNode {
+  return (
+    <QueryClientProvider client={props.client}>
+      <PageLockProvider {...props.provider}>{props.children}</PageLockProvider>
+    </QueryClientProvider>
+  );
 }

@@ -4,9 +4,9 @@ import { describe, expect, it, vi } from 'vitest';
 import { pageLifecycle } from '../../src/core/page-lifecycle';
 import type { PageLockOptions } from '../../src/react/lock-options';
 import { usePageLock } from '../../src/react/use-page-lock';
-import { alice, baseUrl, bob, lockWrapper, useLockNetwork } from './lock-harness';
+import { alice, baseUrl, bob, lockWrapper, setupLockNetwork } from './lock-harness';
 
-const network = useLockNetwork();
+const network = setupLockNetwork();
 const fast = { pollInterval: 50 };
 
 /** A hook result that reads every property, so each change re-renders it. */
