@@ -21,6 +21,25 @@ function Status({ id = 'page:1', options = fast }: { id?: string; options?: Page
   return <output>{status}</output>;
 }
 
+function TwoHooks(props: { first: () => void; second: () => void }) {
+  usePageLock('page:1', { pollInterval: 5_000, onAcquired: props.first });
+  usePageLock('page:1', { pollInterval: 40, onAcquired: props.second });
+  return <Status options={{}} />;
+}
+
+function PageWithSidebar() {
+  const [showSidebar, setShowSidebar] = useState(true);
+  return (
+    <>
+      <Status />
+      {showSidebar ? <Status /> : null}
+      <button type="button" onClick={() => setShowSidebar(false)}>
+        close sidebar
+      </button>
+    </>
+  );
+}
+
 /** `navigator.sendBeacon` as a browser sends it: a POST of the Blob, with no custom headers. */
 function stubBeacon(log: string[] = []) {
   const sent: Promise<Response>[] = [];
@@ -60,12 +79,7 @@ describe('the lock lifetime', () => {
   it('shares one session between hooks on one resource: one acquire, the smallest interval, every callback', async () => {
     const first = vi.fn();
     const second = vi.fn();
-    function Editor() {
-      usePageLock('page:1', { pollInterval: 5_000, onAcquired: first });
-      usePageLock('page:1', { pollInterval: 40, onAcquired: second });
-      return <Status options={{}} />;
-    }
-    render(<Editor />, {
+    render(<TwoHooks first={first} second={second} />, {
       wrapper: lockWrapper({ adapter: network.adapterFor(alice), clientId: 'alice-tab' }),
     });
     await screen.findByText('held');
@@ -78,19 +92,7 @@ describe('the lock lifetime', () => {
   });
 
   it('keeps the lock while another component on the same resource is still mounted', async () => {
-    function Page() {
-      const [showSidebar, setShowSidebar] = useState(true);
-      return (
-        <>
-          <Status />
-          {showSidebar ? <Status /> : null}
-          <button type="button" onClick={() => setShowSidebar(false)}>
-            close sidebar
-          </button>
-        </>
-      );
-    }
-    render(<Page />, {
+    render(<PageWithSidebar />, {
       wrapper: lockWrapper({ adapter: network.adapterFor(alice), clientId: 'alice-tab' }),
     });
     await waitFor(() => expect(screen.getAllByText('held')).toHaveLength(2));
