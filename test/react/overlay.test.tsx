@@ -1,6 +1,8 @@
 import { act, cleanup, render, screen, within } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import axe from 'axe-core';
+import { StrictMode } from 'react';
+import { renderToString } from 'react-dom/server';
 import { afterEach, beforeEach, describe, expect, it, type Mock, vi } from 'vitest';
 import { createMemoryLockAdapter } from '../../src/core/memory-adapter';
 import { createMemoryLockServer } from '../../src/core/memory-server';
@@ -12,6 +14,7 @@ import {
   type LockOverlayMessages,
   type LockOverlayProps,
 } from '../../src/react/overlay';
+import { formatClockTime, formatRelativeTime } from '../../src/react/overlay/relative-time';
 import { PageLockProvider } from '../../src/react/page-lock-provider';
 import type { PageLockState } from '../../src/react/types';
 
@@ -188,7 +191,6 @@ describe('while another user holds the page', () => {
   it('keeps the relative time current while shown', () => {
     vi.useFakeTimers({ toFake: ['Date', 'setInterval', 'clearInterval'], now: SINCE });
     render(<Editor lock={lockedByAlice({ serverTimeOffset: 5 * MINUTE })} />);
-    expect(screen.getByRole('dialog').getAttribute('aria-labelledby')).toBeTruthy();
     const title = () => document.querySelector('.page-lock-overlay__message')?.textContent;
     expect(title()).toBe('Alice has been editing this page since 10:42 (5 minutes ago)');
     act(() => {
@@ -325,6 +327,17 @@ describe('focus', () => {
     expect(document.activeElement).toBe(textarea);
   });
 
+  it('returns focus to the editor under StrictMode too', async () => {
+    const user = userEvent.setup();
+    const { rerender } = render(<Editor lock={held()} />, { wrapper: StrictMode });
+    const textarea = screen.getByRole('textbox', { name: 'Body' });
+    await user.click(textarea);
+    rerender(<Editor lock={lockedByAlice()} />);
+    expect(document.activeElement).toBe(screen.getByRole('button', { name: 'Go back' }));
+    rerender(<Editor lock={held()} />);
+    expect(document.activeElement).toBe(textarea);
+  });
+
   it('brings focus back in when the buttons change under it', () => {
     const { rerender } = render(<Editor lock={lockedByAlice()} />);
     rerender(<Editor lock={lost('taken-over')} />);
@@ -420,7 +433,40 @@ describe('blockEditing={false}', () => {
   });
 });
 
+describe('time formatting', () => {
+  const utc = { locale: 'en-GB', timeZone: 'UTC' };
+
+  it('counts whole units, and reads a holder from the future (clock skew) as now', () => {
+    expect(formatRelativeTime(SINCE, SINCE, utc)).toBe('now');
+    expect(formatRelativeTime(SINCE, SINCE + 59_000, utc)).toBe('59 seconds ago');
+    expect(formatRelativeTime(SINCE, SINCE + 6 * MINUTE - 1, utc)).toBe('5 minutes ago');
+    expect(formatRelativeTime(SINCE, SINCE + 25 * 60 * MINUTE, utc)).toBe('yesterday');
+    expect(formatRelativeTime(SINCE + MINUTE, SINCE, utc)).toBe('now');
+  });
+
+  it('adds the date when the holder started on another day', () => {
+    expect(formatClockTime(SINCE, SINCE + 60 * MINUTE, utc)).toBe('10:42');
+    expect(formatClockTime(SINCE, SINCE + 24 * 60 * MINUTE, utc)).toBe('26 Nov, 10:42');
+  });
+});
+
+describe('server rendering', () => {
+  it('renders the wrapper and the editor, no overlay, and nothing for the page overlay', () => {
+    const html = renderToString(<Editor lock={lockState({ status: 'idle' })} />);
+    expect(html).toContain('class="page-lock-overlay__content"');
+    expect(html).toContain('<textarea');
+    expect(html).not.toContain('inert');
+    expect(renderToString(<LockOverlay lock={lockedByAlice()} />)).toBe('');
+  });
+});
+
 describe('without children', () => {
+  it('shows a notice and makes nothing inert with blockEditing={false}', () => {
+    render(<LockOverlay lock={lockedByAlice()} blockEditing={false} />);
+    expect(screen.getByRole('status', { name: /^Alice has been editing/ })).toBeTruthy();
+    expect(document.querySelectorAll('[inert]')).toHaveLength(0);
+  });
+
   it('covers the page: portalled into <body>, the rest of the page inert until it goes', () => {
     const app = document.createElement('main');
     const alreadyInert = document.createElement('aside');
@@ -534,5 +580,34 @@ describe('inside <PageLockProvider resourceId>', () => {
     expect(notice.getAttribute('data-state')).toBe('locked');
     expect(screen.queryByRole('dialog')).toBeNull();
     expect(contentWrapper(container)?.hasAttribute('inert')).toBe(false);
+  });
+
+  it('lets this user edit here instead of in their other tab', async () => {
+    const user = userEvent.setup();
+    const server = createMemoryLockServer();
+    const aliceAdapter = createMemoryLockAdapter({ user: alice, server });
+    const firstTab = await aliceAdapter.acquire('page:42', { clientId: 'alice-tab-1' });
+    if (firstTab.status !== 'held') throw new Error(`expected held, got ${firstTab.status}`);
+    const { container } = render(
+      <PageLockProvider
+        adapter={aliceAdapter}
+        resourceId="page:42"
+        clientId="alice-tab-2"
+        user={alice}
+      >
+        <LockOverlay>
+          <textarea aria-label="Body" />
+        </LockOverlay>
+      </PageLockProvider>,
+    );
+    await screen.findByRole('dialog', { name: /^You are editing this page in another tab/ });
+    await user.click(screen.getByRole('button', { name: 'Edit here instead' }));
+    await vi.waitFor(() => expect(screen.queryByRole('dialog')).toBeNull());
+    expect(contentWrapper(container)?.hasAttribute('inert')).toBe(false);
+    const firstTabAgain = await aliceAdapter.acquire('page:42', {
+      clientId: 'alice-tab-1',
+      token: firstTab.token,
+    });
+    expect(firstTabAgain).toMatchObject({ status: 'lost', reason: 'taken-over' });
   });
 });

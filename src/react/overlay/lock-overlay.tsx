@@ -170,7 +170,7 @@ function LockOverlayFor(props: LockOverlayProps & { lock: PageLockState }): Reac
           handlers: {
             backHref,
             goBack: onGoBack ?? (backHref === undefined ? () => getNavigation().back() : () => {}),
-            takeOver: () => pending.run(lock.takeOver),
+            takeOver: () => pending.run(() => lock.takeOver()),
             reload: () => getNavigation().reload(),
             retry: () => lock.retry(),
           },

@@ -1,6 +1,6 @@
 'use client';
 
-import { type RefObject, useEffect } from 'react';
+import { type RefObject, useEffect, useRef } from 'react';
 
 const TABBABLE = [
   'a[href]',
@@ -37,11 +37,16 @@ export function useFocusTrap(
   active: boolean,
   contentKey?: string,
 ): void {
+  const returnFocusTo = useRef<Element | null>(null);
   useEffect(() => {
     const element = container.current;
     if (!active || !element) return;
     const ownerDocument = element.ownerDocument;
-    const previouslyFocused = ownerDocument.activeElement;
+    // StrictMode runs this twice; the second run finds focus already inside (the real browser
+    // refuses to focus the now-inert editor on the first cleanup), so keep the first answer.
+    if (!element.contains(ownerDocument.activeElement)) {
+      returnFocusTo.current = ownerDocument.activeElement;
+    }
 
     const focusFirst = () => (tabbableElements(element)[0] ?? element).focus();
     if (!element.contains(ownerDocument.activeElement)) focusFirst();
@@ -78,6 +83,7 @@ export function useFocusTrap(
       const focusNow = ownerDocument.activeElement;
       const focusIsOurs =
         focusNow === null || focusNow === ownerDocument.body || element.contains(focusNow);
+      const previouslyFocused = returnFocusTo.current;
       if (
         focusIsOurs &&
         previouslyFocused instanceof HTMLElement &&
