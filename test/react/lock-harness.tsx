@@ -24,6 +24,8 @@ const users: Record<string, LockUser> = { alice, bob };
 export interface SeenRequest {
   method: string;
   path: string;
+  /** The query string, e.g. `?ids=page%3A1&ids=page%3A2`. */
+  search: string;
   /** `acquire` (no token), `refresh` (with a token), `release`, `takeover`, `status`, `batch`. */
   kind: 'acquire' | 'refresh' | 'release' | 'takeover' | 'status' | 'batch';
   user: string | null;
@@ -79,6 +81,7 @@ export function setupLockNetwork(options: { ttl?: number } = {}): LockNetwork {
       const seen: SeenRequest = {
         method: request.method,
         path: new URL(request.url).pathname,
+        search: new URL(request.url).search,
         kind: kindOf(request),
         user: request.headers.get('x-test-user'),
         body: null,
