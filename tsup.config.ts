@@ -1,4 +1,18 @@
+import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { defineConfig } from 'tsup';
+
+/**
+ * esbuild drops module directives when it bundles, so the client entry gets its `"use client"`
+ * back here (the chunks it imports are client code through it), and the overlay's stylesheet is
+ * shipped as `page-lock/styles.css`.
+ */
+async function finishClientEntry(): Promise<void> {
+  for (const file of ['dist/index.js', 'dist/index.cjs']) {
+    const code = readFileSync(file, 'utf8');
+    if (!code.startsWith("'use client'")) writeFileSync(file, `'use client';\n${code}`);
+  }
+  copyFileSync('src/react/overlay/lock-overlay.css', 'dist/styles.css');
+}
 
 // Every public entry point, once. Optional peers stay external and are imported only by their
 // own entry, so `page-lock/server` never pulls in better-sqlite3, ioredis, pg or msw.
@@ -20,6 +34,7 @@ export default defineConfig({
   sourcemap: true,
   target: 'es2022',
   treeshake: true,
+  onSuccess: finishClientEntry,
   external: [
     'react',
     'react-dom',
