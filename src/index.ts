@@ -1,5 +1,7 @@
 'use client';
 
+// `page-lock`: the React half (provider, hooks, overlay) plus everything of `page-lock/core`.
+// A client module: import it from client components; types and `page-lock/core` stay server-safe.
 export {
   CLIENT_ID_STORAGE_KEY,
   createTabClientId,
@@ -7,10 +9,6 @@ export {
   type TabClientId,
   type TabClientIdOptions,
 } from './core/client-id';
-/**
- * `page-lock`: the React half (provider, hooks, overlay) plus everything of `page-lock/core`.
- * A client module: import it from client components.
- */
 export * from './core/index';
 export { getNavigation, type Navigation, setNavigation } from './core/navigation';
 export {
@@ -28,6 +26,7 @@ export {
   type PageLockSnapshot,
 } from './react/lock-options';
 export type { LockStatusView } from './react/lock-status-hub';
+export * from './react/overlay/index';
 export { type PageLockSettings, usePageLockSettings } from './react/page-lock-context';
 export { PageLockProvider, type PageLockProviderProps } from './react/page-lock-provider';
 export type { PageLockLostReason, PageLockState, PageLockStatus } from './react/types';
