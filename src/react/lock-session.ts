@@ -577,6 +577,8 @@ export class LockSession {
       case 'locked':
         this.#setLock(answer.lock, answer.isSelf, answer.canTakeOver);
         this.#sawLocked = true;
+        // Someone holds it now: when it frees up this tab is told, it does not grab it.
+        this.#acquireWhenFree = false;
         this.#setStatus('locked');
         break;
     }
@@ -604,12 +606,8 @@ export class LockSession {
           this.#reloadWhenVisible = false;
           getNavigation().reload();
         }
-        if (this.#phase === 'leasing' && this.#token && this.#status === 'held') {
-          // Timers were throttled while hidden: edit again only once the server confirms.
-          this.#confirming = true;
-          this.#setStatus('acquiring');
-        }
-        this.#refetchNow();
+        // Timers were throttled while hidden: edit again only once the server confirms.
+        if (!this.#reconfirm()) this.#refetchNow();
         return;
       case 'online':
         this.#refetchNow();
@@ -692,10 +690,17 @@ export class LockSession {
     const armedAt = Date.now();
     this.#cancelDeadline = setCappedTimeout(() => {
       this.#cancelDeadline = null;
-      // A timer that fires far later than asked means the machine slept.
-      if (Date.now() - armedAt - delay > SLEEP_GAP) this.#slept = true;
-      if (this.#slept || this.#mono() >= deadline) this.#leaseRanOut();
-      else this.#armDeadline();
+      if (this.#mono() >= deadline) {
+        this.#leaseRanOut();
+        return;
+      }
+      // A timer that fires far later than asked means the machine slept, and the monotonic
+      // clock may have slept with it: edit again only once the server confirms the lease.
+      if (Date.now() - armedAt - delay > SLEEP_GAP) {
+        this.#slept = true;
+        this.#reconfirm();
+      }
+      this.#armDeadline();
     }, delay);
   }
 
@@ -713,11 +718,21 @@ export class LockSession {
     if (!last || !this.#token) return;
     if (now.wall - last.wall - (now.mono - last.mono) > SLEEP_GAP) {
       this.#slept = true;
+      // This very request is the round trip that confirms the lease.
       if (this.#status === 'held') {
         this.#confirming = true;
         this.#setStatus('acquiring');
       }
     }
+  }
+
+  /** While held: stop editing until a refresh, sent now, comes back. */
+  #reconfirm(): boolean {
+    if (this.#phase !== 'leasing' || !this.#token || this.#status !== 'held') return false;
+    this.#confirming = true;
+    this.#setStatus('acquiring');
+    void this.#leaseObserver?.refetch({ cancelRefetch: false });
+    return true;
   }
 
   // ——— settings and callbacks ———
