@@ -102,14 +102,29 @@ describe('the lock lifetime', () => {
     expect(network.count('release')).toBe(0);
   });
 
-  it('releases one tick after the last user unmounts', async () => {
+  it('releases one tick after the last user unmounts, and closes its BroadcastChannel', async () => {
+    let openChannels = 0;
+    class CountingChannel extends BroadcastChannel {
+      constructor(name: string) {
+        super(name);
+        openChannels++;
+      }
+      override close() {
+        openChannels--;
+        super.close();
+      }
+    }
+    vi.stubGlobal('BroadcastChannel', CountingChannel);
     const { unmount } = render(<Status />, {
       wrapper: lockWrapper({ adapter: network.adapterFor(alice), clientId: 'alice-tab' }),
     });
     await screen.findByText('held');
+    expect(openChannels).toBe(1);
     unmount();
+    expect(network.count('release')).toBe(0); // not in the same tick: StrictMode remounts there
     await waitFor(() => expect(network.count('release')).toBe(1));
     await waitFor(async () => expect(await network.server.service.list()).toEqual([]));
+    expect(openChannels).toBe(0);
   });
 
   it('lets a quick remount reclaim its lock only after the old release has landed', async () => {

@@ -1,10 +1,20 @@
 import { act, renderHook, waitFor } from '@testing-library/react';
 import { delay, http } from 'msw';
 import { describe, expect, it, vi } from 'vitest';
+import { createMemoryLockAdapter } from '../../src/core/memory-adapter';
+import { createMemoryLockServer } from '../../src/core/memory-server';
 import { pageLifecycle } from '../../src/core/page-lifecycle';
 import type { PageLockOptions } from '../../src/react/lock-options';
+import { PageLockProvider } from '../../src/react/page-lock-provider';
 import { usePageLock } from '../../src/react/use-page-lock';
-import { alice, baseUrl, bob, lockWrapper, setupLockNetwork } from './lock-harness';
+import {
+  alice,
+  baseUrl,
+  bob,
+  createTestQueryClient,
+  lockWrapper,
+  setupLockNetwork,
+} from './lock-harness';
 
 const network = setupLockNetwork();
 const fast = { pollInterval: 50 };
@@ -224,6 +234,72 @@ describe('usePageLock', () => {
     await waitFor(() => expect(result.current.status).toBe('lost'));
     expect(result.current).toMatchObject({ reason: 'edited-meanwhile', token: null, holder: null });
     expect(onLost).toHaveBeenCalledTimes(1);
+  });
+
+  it("runs the provider's resource for usePageLock() without arguments, with the provider's callbacks", async () => {
+    const onAcquired = vi.fn();
+    const { result } = renderHook(() => ({ ...usePageLock() }), {
+      wrapper: lockWrapper({
+        adapter: network.adapterFor(alice),
+        clientId: 'alice-tab',
+        resourceId: 'page:7',
+        onAcquired,
+      }),
+    });
+    await waitFor(() => expect(result.current.status).toBe('held'));
+    expect(result.current.resourceId).toBe('page:7');
+    // The provider's runner and the hook share one session: one acquire, one callback.
+    expect(network.count('acquire')).toBe(1);
+    expect(onAcquired).toHaveBeenCalledTimes(1);
+  });
+
+  it("keeps its polls in the app's QueryClient, and works without one", async () => {
+    const appClient = createTestQueryClient();
+    const inApp = renderHook(() => ({ ...usePageLock('page:1', fast) }), {
+      wrapper: lockWrapper({
+        adapter: network.adapterFor(alice),
+        clientId: 'alice-tab',
+        queryClient: appClient,
+      }),
+    });
+    await waitFor(() => expect(inApp.result.current.status).toBe('held'));
+    expect(appClient.getQueryCache().findAll({ queryKey: ['page-lock'] }).length).toBeGreaterThan(
+      0,
+    );
+
+    const standalone = renderHook(() => ({ ...usePageLock('page:2', fast) }), {
+      wrapper: ({ children }) => (
+        <PageLockProvider adapter={network.adapterFor(alice)} clientId="alice-tab">
+          {children}
+        </PageLockProvider>
+      ),
+    });
+    await waitFor(() => expect(standalone.result.current.status).toBe('held'));
+  });
+
+  it("polls at most every third of the server's ttl, and says so once", async () => {
+    const warn = vi.spyOn(console, 'warn').mockImplementation(() => {});
+    const server = createMemoryLockServer({ ttl: 300 });
+    const adapter = createMemoryLockAdapter({ user: alice, server });
+    const refreshes: number[] = [];
+    const counting = {
+      ...adapter,
+      acquire: (...args: Parameters<typeof adapter.acquire>) => {
+        if (args[1].token) refreshes.push(Date.now());
+        return adapter.acquire(...args);
+      },
+    };
+    const { result } = renderHook(() => ({ ...usePageLock('page:1', { pollInterval: 12_345 }) }), {
+      wrapper: lockWrapper({ adapter: counting, clientId: 'alice-tab' }),
+    });
+    await waitFor(() => expect(result.current.status).toBe('held'));
+    await waitFor(() => expect(refreshes.length).toBeGreaterThanOrEqual(3), { timeout: 1_000 });
+    expect(result.current.status).toBe('held');
+    const ours = warn.mock.calls.filter(([message]) => String(message).includes('12345 ms'));
+    expect(ours).toHaveLength(1);
+    expect(String(ours[0]?.[0])).toMatch(
+      /^\[page-lock\] \[usePageLock\] pollInterval 12345 ms .* every 100 ms/,
+    );
   });
 
   it('says what to add when used outside a provider', () => {
