@@ -1,6 +1,7 @@
 'use client';
 
 import { useCallback, useMemo, useRef, useSyncExternalStore } from 'react';
+import { resourceIdProblem } from '../core/protocol';
 import type { PageLockOptions, PageLockSnapshot } from './lock-options';
 import { idleSnapshot } from './lock-session';
 import { usePageLockContext } from './page-lock-context';
@@ -37,6 +38,8 @@ export function usePageLock(resourceId?: string, options: PageLockOptions = {}):
       '[page-lock] usePageLock() needs a resourceId: call usePageLock("page:42"), or give one to <PageLockProvider resourceId="page:42">.',
     );
   }
+  const problem = resourceIdProblem(id);
+  if (problem) throw new TypeError(`[page-lock] usePageLock() resourceId ${problem}`);
   const session = useLockSession(context, id, options);
 
   const idle = useMemo(() => idleSnapshot(id), [id]);

@@ -302,6 +302,34 @@ describe('usePageLock', () => {
     );
   });
 
+  it('does nothing and stays idle while disabled, and starts when enabled', async () => {
+    let enabled = false;
+    const { result, rerender } = renderHook(() => ({ ...usePageLock('page:1', { enabled }) }), {
+      wrapper: lockWrapper({ adapter: network.adapterFor(alice), clientId: 'alice-tab' }),
+    });
+    await delay(50);
+    expect(result.current.status).toBe('idle');
+    expect(network.requests).toEqual([]);
+    enabled = true;
+    rerender();
+    await waitFor(() => expect(result.current.status).toBe('held'));
+    enabled = false;
+    rerender();
+    expect(result.current.status).toBe('idle');
+    await waitFor(() => expect(network.count('release')).toBe(1));
+  });
+
+  it('refuses a resource id the protocol would refuse, naming the problem', () => {
+    vi.spyOn(console, 'error').mockImplementation(() => {});
+    const wrapper = lockWrapper({ adapter: network.adapterFor(alice), clientId: 'alice-tab' });
+    expect(() => renderHook(() => usePageLock(''), { wrapper })).toThrow(
+      '[page-lock] usePageLock() resourceId must not be empty',
+    );
+    expect(() => renderHook(() => usePageLock('x'.repeat(257)), { wrapper })).toThrow(
+      'at most 256 characters',
+    );
+  });
+
   it('says what to add when used outside a provider', () => {
     vi.spyOn(console, 'error').mockImplementation(() => {});
     expect(() => renderHook(() => usePageLock('page:1'))).toThrow(
