@@ -95,9 +95,16 @@ beforeEach(() => {
   navigation = { reload: vi.fn<() => void>(), back: vi.fn<() => void>() };
   restoreNavigation = setNavigation(navigation);
 });
+/** Puts elements of "the rest of the page" into <body>, taken out again after the test. */
+const addedToBody: Element[] = [];
+function addToBody(...elements: Element[]) {
+  document.body.append(...elements);
+  addedToBody.push(...elements);
+}
 afterEach(() => {
   restoreNavigation();
   cleanup();
+  for (const element of addedToBody.splice(0)) element.remove();
   vi.useRealTimers();
 });
 
@@ -256,17 +263,54 @@ describe('after this tab lost the lock', () => {
     expect(dialog.getAttribute('data-state')).toBe('lost');
   });
 
-  it('keeps the typed text on screen, read-only, and reloads on request', async () => {
+  it('keeps the typed text on screen, read-only but selectable, and reloads on request', async () => {
     const user = userEvent.setup();
-    const { container, rerender } = render(<Editor lock={held()} />);
-    await user.type(screen.getByRole('textbox', { name: 'Body' }), 'my unsaved words');
-    rerender(<Editor lock={lost('taken-over')} />);
-    const textarea = container.querySelector('textarea');
-    expect(textarea?.value).toBe('my unsaved words');
-    expect(contentWrapper(container)?.hasAttribute('inert')).toBe(true);
+    const onSave = vi.fn();
+    const page = (lock: PageLockState) => (
+      <LockOverlay lock={lock}>
+        <textarea aria-label="Body" />
+        <button type="button" onClick={onSave}>
+          Save
+        </button>
+      </LockOverlay>
+    );
+    const { container, rerender } = render(page(held()));
+    const textarea = screen.getByRole('textbox', { name: 'Body' }) as HTMLTextAreaElement;
+    await user.type(textarea, 'my unsaved words');
+    rerender(page(lost('taken-over')));
+
+    const dialog = screen.getByRole('dialog', { name: /^Carol took over this page/ });
+    // Not modal and not inert: Chromium cannot select text in inert content.
+    expect(dialog.hasAttribute('aria-modal')).toBe(false);
+    expect(contentWrapper(container)?.hasAttribute('inert')).toBe(false);
+    expect(contentWrapper(container)?.hasAttribute('data-read-only')).toBe(true);
+    expect(document.activeElement).toBe(screen.getByRole('button', { name: 'Reload' }));
+
+    await user.click(textarea);
+    expect(document.activeElement).toBe(textarea);
+    await user.keyboard('{Control>}a{/Control}');
+    expect(textarea.value.slice(textarea.selectionStart, textarea.selectionEnd)).toBe(
+      'my unsaved words',
+    );
+    await user.keyboard('{ArrowRight} and more{Backspace}{Enter}');
+    await user.paste('pasted');
+    expect(textarea.value).toBe('my unsaved words');
+    await user.click(screen.getByRole('button', { name: 'Save' }));
+    expect(onSave).not.toHaveBeenCalled();
+
     expect(screen.queryByRole('button', { name: 'Retry' })).toBeNull();
     await user.click(screen.getByRole('button', { name: 'Reload' }));
     expect(navigation.reload).toHaveBeenCalledTimes(1);
+  });
+
+  it('gives the editor back when the lock comes back (a retry resumed it)', async () => {
+    const user = userEvent.setup();
+    const { container, rerender } = render(<Editor lock={lost('unreachable', null)} />);
+    rerender(<Editor lock={held()} />);
+    expect(contentWrapper(container)?.hasAttribute('data-read-only')).toBe(false);
+    const textarea = screen.getByRole('textbox', { name: 'Body' }) as HTMLTextAreaElement;
+    await user.type(textarea, 'back again');
+    expect(textarea.value).toBe('back again');
   });
 
   it('offers Retry when the server could not be reached', async () => {
@@ -471,7 +515,7 @@ describe('without children', () => {
     const app = document.createElement('main');
     const alreadyInert = document.createElement('aside');
     alreadyInert.setAttribute('inert', '');
-    document.body.append(app, alreadyInert);
+    addToBody(app, alreadyInert);
     const { rerender, unmount } = render(<LockOverlay lock={lockedByAlice()} />, {
       container: app,
     });
@@ -491,8 +535,25 @@ describe('without children', () => {
     unmount();
     expect(app.hasAttribute('inert')).toBe(false);
     expect(document.querySelector('.page-lock-overlay')).toBeNull();
-    app.remove();
-    alreadyInert.remove();
+  });
+});
+
+describe('without children, after a lost lock', () => {
+  it('guards the rest of the page read-only instead of making it inert', async () => {
+    const user = userEvent.setup();
+    const app = document.createElement('main');
+    const field = document.createElement('textarea');
+    field.setAttribute('aria-label', 'Body');
+    app.append(field);
+    addToBody(app);
+    const { unmount } = render(<LockOverlay lock={lost('expired')} />);
+    expect(screen.getByRole('dialog', { name: /^Your editing session expired/ })).toBeTruthy();
+    expect(app.hasAttribute('inert')).toBe(false);
+    await user.type(field, 'nope');
+    expect(field.value).toBe('');
+    unmount();
+    await user.type(field, 'yes');
+    expect(field.value).toBe('yes');
   });
 });
 

@@ -1,6 +1,7 @@
 export {
   LOCK_OVERLAY_PARTS,
   LockOverlay,
+  type LockOverlayMode,
   type LockOverlayProps,
 } from './lock-overlay';
 export {

@@ -29,8 +29,11 @@ export interface LockOverlayView {
   state: LockOverlayState;
   /** The lock state the overlay shows. */
   lock: PageLockState;
-  /** A modal that blocks the editor (`true`), or a notice beside a usable editor. */
-  blocking: boolean;
+  /**
+   * `modal`: covers an inert editor. `read-only`: a lost lock, the editor stays visible and
+   * selectable but cannot be edited. `notice`: the editor stays usable (`blockEditing={false}`).
+   */
+  mode: 'modal' | 'read-only' | 'notice';
   holder: LockUser | null;
   /** The holder's name and since when, formatted, as the messages receive them. */
   words: LockOverlayHolderWords;
@@ -74,7 +77,7 @@ export interface LockOverlayHandlers {
 export function buildLockOverlayView(input: {
   state: LockOverlayState;
   lock: PageLockState;
-  blocking: boolean;
+  mode: LockOverlayView['mode'];
   messages: LockOverlayMessages;
   serverNow: number;
   time: TimeFormatOptions;
@@ -147,7 +150,7 @@ export function buildLockOverlayView(input: {
   return {
     state,
     lock,
-    blocking: input.blocking,
+    mode: input.mode,
     holder: lock.holder,
     words,
     messages,

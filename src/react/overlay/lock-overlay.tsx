@@ -19,9 +19,11 @@ import { defaultLockOverlayMessages, type LockOverlayMessages } from './lock-ove
 import {
   buildLockOverlayView,
   type LockOverlayAction,
+  type LockOverlayState,
   type LockOverlayView,
   overlayStateOf,
 } from './lock-overlay-view';
+import { useReadOnlyGuard } from './read-only-guard';
 import { useFocusTrap } from './use-focus-trap';
 import { useInertSiblings } from './use-inert-siblings';
 import { useServerClock } from './use-server-clock';
@@ -48,10 +50,12 @@ export interface LockOverlayProps {
   lock?: PageLockState;
   /**
    * The editor to cover. It is always rendered inside the same wrapper, so it never remounts and
-   * keeps its state when the overlay comes and goes; the wrapper is `inert` while blocked.
-   * Without children the overlay covers the whole page: it is portalled into `<body>` and makes
-   * the other children of `<body>` `inert` while it blocks (and only those it changed are given
-   * back).
+   * keeps its state when the overlay comes and goes. While another tab holds the lock (or the
+   * server is unreachable) the wrapper is `inert`; after this tab lost the lock it stays
+   * selectable, so the user can copy their text, but is guarded against edits
+   * ({@link LockOverlayMode}). Without children the overlay covers the whole page: it is
+   * portalled into `<body>` and does the same to the other children of `<body>` (and gives back
+   * only what it changed).
    */
   children?: ReactNode;
   /**
@@ -149,7 +153,8 @@ function LockOverlayFor(props: LockOverlayProps & { lock: PageLockState }): Reac
   );
   const settings = usePageLockSettings();
   const state = overlayStateOf(lock);
-  const blocking = state !== null && (props.blockEditing ?? settings?.blockEditing ?? true);
+  const mode = overlayModeOf(state, props.blockEditing ?? settings?.blockEditing ?? true);
+  const blocking = mode === 'modal' || mode === 'read-only';
   // Read only while shown: usePageLock re-renders for what was read, and the offset moves on
   // every poll while this tab holds the lock.
   const showsTime = state !== null && lock.since !== null;
@@ -163,7 +168,7 @@ function LockOverlayFor(props: LockOverlayProps & { lock: PageLockState }): Reac
       : buildLockOverlayView({
           state,
           lock,
-          blocking,
+          mode: mode === 'hidden' ? 'notice' : mode,
           messages,
           serverNow,
           time: { locale: props.locale, timeZone: props.timeZone },
@@ -180,8 +185,14 @@ function LockOverlayFor(props: LockOverlayProps & { lock: PageLockState }): Reac
   const descriptionId = useId();
   const rootRef = useRef<HTMLDivElement>(null);
   const panelRef = useRef<HTMLDivElement>(null);
-  useFocusTrap(panelRef, blocking, state ?? undefined);
-  useInertSiblings(rootRef, blocking && !wrapsChildren);
+  const contentRef = useRef<HTMLDivElement>(null);
+  useFocusTrap(panelRef, { active: blocking, trap: mode === 'modal', contentKey: state ?? '' });
+  useInertSiblings(rootRef, mode === 'modal' && !wrapsChildren);
+  useReadOnlyGuard(
+    wrapsChildren ? contentRef : rootRef,
+    mode === 'read-only',
+    wrapsChildren ? 'element' : 'siblings',
+  );
   const announcement = useAnnouncement(view, lock, messages);
   const isClient = useIsClient();
 
@@ -223,7 +234,13 @@ function LockOverlayFor(props: LockOverlayProps & { lock: PageLockState }): Reac
       'aria-describedby': descriptionId,
     };
     panel = blocking ? (
-      <div ref={panelRef} {...panelProps} role="dialog" aria-modal tabIndex={-1}>
+      <div
+        ref={panelRef}
+        {...panelProps}
+        role="dialog"
+        aria-modal={mode === 'modal' || undefined}
+        tabIndex={-1}
+      >
         {panelContent}
       </div>
     ) : (
@@ -237,7 +254,7 @@ function LockOverlayFor(props: LockOverlayProps & { lock: PageLockState }): Reac
     ref: rootRef,
     className: [LOCK_OVERLAY_PARTS.root, props.className].filter(Boolean).join(' '),
     'data-state': state ?? 'hidden',
-    'data-mode': blocking ? 'modal' : 'notice',
+    'data-mode': mode,
     'data-scope': wrapsChildren ? 'children' : 'page',
   };
   const live = (
@@ -250,7 +267,7 @@ function LockOverlayFor(props: LockOverlayProps & { lock: PageLockState }): Reac
     if (!isClient) return null;
     return createPortal(
       <div {...rootProps}>
-        {blocking ? (
+        {mode === 'modal' ? (
           <div className={LOCK_OVERLAY_PARTS.backdrop} data-state={state}>
             {panel}
           </div>
@@ -263,15 +280,21 @@ function LockOverlayFor(props: LockOverlayProps & { lock: PageLockState }): Reac
     );
   }
 
-  // The notice sits before the editor, the modal after it; every slot stays in place (empty
-  // slots included) so React never remounts the editor when the overlay comes or goes.
+  // The notice and the read-only banner sit before the editor, the modal after it; every slot
+  // stays in place (empty slots included) so React never remounts the editor when the overlay
+  // comes or goes.
   return (
     <div {...rootProps}>
-      {blocking ? null : panel}
-      <div className={LOCK_OVERLAY_PARTS.content} inert={blocking} data-state={state ?? 'hidden'}>
+      {mode === 'modal' ? null : panel}
+      <div
+        ref={contentRef}
+        className={LOCK_OVERLAY_PARTS.content}
+        inert={mode === 'modal'}
+        data-state={state ?? 'hidden'}
+      >
         {props.children}
       </div>
-      {blocking ? (
+      {mode === 'modal' ? (
         <div className={LOCK_OVERLAY_PARTS.backdrop} data-state={state}>
           {panel}
         </div>
@@ -279,6 +302,22 @@ function LockOverlayFor(props: LockOverlayProps & { lock: PageLockState }): Reac
       {live}
     </div>
   );
+}
+
+/**
+ * How the overlay blocks: `modal` covers the editor and makes it inert; `read-only` (a lost
+ * lock) leaves the editor visible and selectable, so the user can copy their text, but guards
+ * it against edits; `notice` (`blockEditing={false}`) blocks nothing.
+ */
+export type LockOverlayMode = 'modal' | 'read-only' | 'notice';
+
+function overlayModeOf(
+  state: LockOverlayState | null,
+  blockEditing: boolean,
+): LockOverlayMode | 'hidden' {
+  if (state === null) return 'hidden';
+  if (!blockEditing) return 'notice';
+  return state === 'lost' ? 'read-only' : 'modal';
 }
 
 function Avatar(props: {

@@ -24,18 +24,26 @@ export function tabbableElements(container: HTMLElement): HTMLElement[] {
   );
 }
 
+/** How the overlay holds focus. */
+export interface FocusTrapOptions {
+  /** Move focus into the container now, and give it back when this turns false. */
+  active: boolean;
+  /** Also keep it inside (a modal); otherwise focus may leave (a non-modal dialog). */
+  trap: boolean;
+  /** Change it when the content is swapped, so focus that fell out with a removed button comes back in. */
+  contentKey?: string;
+}
+
 /**
  * While `active`: moves focus into `container` (its first tabbable element, else the container,
- * which should have `tabIndex={-1}`), keeps Tab and Shift+Tab cycling inside it, pulls focus
- * back if it escapes (a click on a part of the page that is not inert), and on deactivation
- * returns focus to where it was, as a modal dialog does
- * (https://www.w3.org/WAI/ARIA/apg/patterns/dialog-modal/). Change `contentKey` when the
- * content is swapped, so focus that fell out with a removed button comes back in.
+ * which should have `tabIndex={-1}`); with `trap`, keeps Tab and Shift+Tab cycling inside it and
+ * pulls focus back if it escapes (a click on a part of the page that is not inert). On
+ * deactivation returns focus to where it was, as a modal dialog does
+ * (https://www.w3.org/WAI/ARIA/apg/patterns/dialog-modal/).
  */
 export function useFocusTrap(
   container: RefObject<HTMLElement | null>,
-  active: boolean,
-  contentKey?: string,
+  { active, trap, contentKey }: FocusTrapOptions,
 ): void {
   const returnFocusTo = useRef<Element | null>(null);
   useEffect(() => {
@@ -52,7 +60,7 @@ export function useFocusTrap(
     if (!element.contains(ownerDocument.activeElement)) focusFirst();
 
     const onKeyDown = (event: KeyboardEvent) => {
-      if (event.key !== 'Tab' || event.defaultPrevented) return;
+      if (!trap || event.key !== 'Tab' || event.defaultPrevented) return;
       const tabbable = tabbableElements(element);
       const first = tabbable[0];
       const last = tabbable[tabbable.length - 1];
@@ -71,7 +79,7 @@ export function useFocusTrap(
       }
     };
     const onFocusIn = (event: FocusEvent) => {
-      if (event.target instanceof Node && !element.contains(event.target)) focusFirst();
+      if (trap && event.target instanceof Node && !element.contains(event.target)) focusFirst();
     };
 
     element.addEventListener('keydown', onKeyDown);
@@ -92,7 +100,7 @@ export function useFocusTrap(
         previouslyFocused.focus();
       }
     };
-  }, [container, active]);
+  }, [container, active, trap]);
 
   // When the content changes under an active trap (locked → lost), the focused button may be
   // gone and focus has fallen back to <body>: bring it back in.
