@@ -1,4 +1,56 @@
-import { defineConfig } from 'vitest/config';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { storybookTest } from '@storybook/addon-vitest/vitest-plugin';
+import { playwright } from '@vitest/browser-playwright';
+import { defineConfig, type TestProjectInlineConfiguration } from 'vitest/config';
+
+// Every story runs as a test in real Chromium (focus, `inert` and contrast need a browser).
+const CHROMIUM = '/usr/bin/chromium';
+const storybookProjects: TestProjectInlineConfiguration[] = [];
+if (existsSync(CHROMIUM)) {
+  process.env.STORYBOOK_DISABLE_TELEMETRY = '1';
+  storybookProjects.push({
+    extends: true,
+    plugins: [
+      storybookTest({ configDir: fileURLToPath(new URL('./.storybook', import.meta.url)) }),
+    ],
+    optimizeDeps: {
+      include: [
+        'react',
+        'react/jsx-runtime',
+        'react/jsx-dev-runtime',
+        'react-dom',
+        'react-dom/client',
+      ],
+    },
+    test: {
+      name: 'storybook',
+      testTimeout: 30_000,
+      browser: {
+        enabled: true,
+        headless: true,
+        provider: playwright({
+          launchOptions: {
+            executablePath: CHROMIUM,
+            args: [
+              '--no-sandbox',
+              '--disable-gpu',
+              '--disable-background-networking',
+              '--disable-component-update',
+              '--disable-sync',
+              '--no-first-run',
+            ],
+          },
+        }),
+        instances: [{ browser: 'chromium' }],
+      },
+    },
+  });
+} else {
+  console.log(
+    `[page-lock] Skipping the storybook tests: no Chromium at ${CHROMIUM} (install it with: apt-get install -y chromium)`,
+  );
+}
 
 export default defineConfig({
   test: {
@@ -34,6 +86,7 @@ export default defineConfig({
           fileParallelism: false,
         },
       },
+      ...storybookProjects,
     ],
   },
 });

@@ -1,0 +1,395 @@
+import type { Meta, StoryObj } from '@storybook/react-vite';
+import { delay, HttpResponse, http } from 'msw';
+import { expect, userEvent, waitFor, within } from 'storybook/test';
+import { PROTOCOL_VERSION, PROTOCOL_VERSION_HEADER } from '../src/core/protocol';
+import { createLockHandlers } from '../src/msw';
+import { LockOverlay, type LockOverlayMessages } from '../src/react/overlay';
+import {
+  editorBody,
+  expectEditorUsable,
+  expectLockStatus,
+  expectModalOverEditor,
+  expectReadOnlyEditor,
+} from './support/checks';
+import { LockScene } from './support/lock-scene';
+import { LOCKS_BASE_URL, type LockWorld, lockWorldLoader } from './support/lock-world';
+import { navigation } from './support/navigation';
+import { EDITOR_TEXT } from './support/page-editor';
+import { alice, me } from './support/users';
+
+const MINUTE = 60_000;
+const HOUR = 60 * MINUTE;
+/** The memory server's default lease: a lease lapses once its clock moves past it. */
+const DEFAULT_TTL = 90_000;
+
+/** Alice opened the page five minutes ago and is still editing (a long TTL keeps her there). */
+const aliceHoldsThePage = lockWorldLoader({
+  ttl: HOUR,
+  async setup(world) {
+    const tab = world.tabOf(alice);
+    await tab.acquire(world.resourceId);
+    await tab.holdFor(world.resourceId, 5 * MINUTE);
+  },
+});
+
+const meta = {
+  title: 'Overlay/LockOverlay',
+  component: LockOverlay,
+  parameters: {
+    docs: {
+      description: {
+        component: `Covers the editor while someone else holds the page, says who and since when, and
+offers what the user can do: **Go back**, **Take over** (when the server allows it) or, for this
+user's other tab, **Edit here instead**. After a lost lock it says what happened and keeps the
+editor's text on screen, read-only, so it can be copied. While this tab holds the lock it shows
+nothing. Every story here runs against a real in-memory lock server; this tab talks to it over
+HTTP (\`createHttpLockAdapter\`), answered in the browser by MSW handlers from \`page-lock/msw\`.`,
+      },
+    },
+  },
+  argTypes: {
+    lock: { control: false },
+    children: { control: false },
+  },
+  render: (args, { loaded }) => <LockScene world={loaded.world as LockWorld} overlay={args} />,
+} satisfies Meta<typeof LockOverlay>;
+
+export default meta;
+type Story = StoryObj<typeof meta>;
+
+const worldOf = (loaded: Record<string, unknown>): LockWorld => loaded.world as LockWorld;
+
+/** The first acquire is on its way (here it never answers): the overlay shows nothing yet. */
+export const Acquiring: Story = {
+  loaders: [lockWorldLoader()],
+  beforeEach({ msw }) {
+    msw.use(http.post(`*${LOCKS_BASE_URL}/:id`, () => delay('infinite')));
+  },
+  async play({ canvasElement }) {
+    await expectLockStatus(canvasElement, 'acquiring');
+    await expect(within(canvasElement).queryByRole('dialog')).toBeNull();
+  },
+};
+
+/** This tab holds the lock: nothing is shown and the editor is usable. */
+export const Held: Story = {
+  loaders: [lockWorldLoader()],
+  async play({ canvasElement, loaded }) {
+    const world = worldOf(loaded);
+    await expectLockStatus(canvasElement, 'held');
+    await expectEditorUsable(canvasElement);
+    const [lock] = await world.server.service.list();
+    await expect(lock?.holder).toEqual(me);
+    await expect(world.callbacks.onAcquired).toHaveBeenCalled();
+  },
+};
+
+/** Another user holds the page: their name, avatar and since when; the editor behind is inert. */
+export const LockedByAnotherUser: Story = {
+  loaders: [aliceHoldsThePage],
+  async play({ canvasElement }) {
+    const dialog = await expectModalOverEditor(canvasElement);
+    const panel = within(dialog);
+    await expect(
+      panel.getByRole('heading', {
+        name: /^Alice Martin has been editing this page since .+ \(5 minutes ago\)$/,
+      }),
+    ).toBeVisible();
+    await expect(panel.getByRole('img', { name: 'Alice Martin' })).toBeVisible();
+    await expect(dialog).toHaveAccessibleDescription(/wait until they are done or go back/);
+    await expect(panel.queryByRole('button', { name: 'Take over' })).toBeNull();
+  },
+};
+
+/** This user holds the page in another tab: "Edit here instead" moves the lock to this tab. */
+export const LockedByMeInAnotherTab: Story = {
+  loaders: [
+    lockWorldLoader({
+      setup: (world) => world.tabOf(me, 'my-other-tab').acquire(world.resourceId),
+    }),
+  ],
+  async play({ canvasElement, loaded }) {
+    const world = worldOf(loaded);
+    const dialog = await expectModalOverEditor(canvasElement);
+    await expect(
+      within(dialog).getByRole('heading', { name: /^You are editing this page in another tab/ }),
+    ).toBeVisible();
+    await userEvent.click(within(dialog).getByRole('button', { name: 'Edit here instead' }));
+    await expectLockStatus(canvasElement, 'held');
+    await expectEditorUsable(canvasElement);
+    // The other tab finds out on its next refresh.
+    await expect(await world.tabOf(me, 'my-other-tab').refresh(world.resourceId)).toBe(
+      'taken-over',
+    );
+  },
+};
+
+/** The server allows this user to take over: Take over, and the editor is theirs. */
+export const TakeOverAllowed: Story = {
+  loaders: [
+    lockWorldLoader({
+      canTakeOver: (user) => user.id === me.id,
+      setup: (world) => world.tabOf(alice).acquire(world.resourceId),
+    }),
+  ],
+  async play({ canvasElement, loaded }) {
+    const world = worldOf(loaded);
+    const dialog = await expectModalOverEditor(canvasElement);
+    await expect(dialog).toHaveAccessibleDescription(/Taking over discards their unsaved changes/);
+    await userEvent.click(within(dialog).getByRole('button', { name: 'Take over' }));
+    await expectLockStatus(canvasElement, 'held');
+    await expectEditorUsable(canvasElement);
+    const [lock] = await world.server.service.list();
+    await expect(lock?.holder).toEqual(me);
+  },
+};
+
+/** Not allowed (the server's default): only Go back, here a link to the page list. */
+export const TakeOverNotAllowed: Story = {
+  args: { backHref: '#/admin/pages' },
+  loaders: [aliceHoldsThePage],
+  async play({ canvasElement, args }) {
+    const dialog = await expectModalOverEditor(canvasElement);
+    await expect(within(dialog).queryByRole('button', { name: 'Take over' })).toBeNull();
+    const back = within(dialog).getByRole('link', { name: 'Go back' });
+    await expect(back).toHaveAttribute('href', args.backHref);
+  },
+};
+
+/** Go back without `backHref` goes back one history entry (here a spy, see the preview). */
+export const GoBack: Story = {
+  loaders: [aliceHoldsThePage],
+  async play({ canvasElement }) {
+    const dialog = await within(canvasElement).findByRole('dialog', {}, { timeout: 5_000 });
+    await userEvent.click(within(dialog).getByRole('button', { name: 'Go back' }));
+    await expect(navigation.back).toHaveBeenCalledTimes(1);
+  },
+};
+
+/**
+ * This tab held the lock and Alice (allowed by the server) took it over. The text typed before
+ * stays on screen, selectable but read-only, under a non-modal dialog; `onLost` is told why.
+ */
+export const LostTakenOver: Story = {
+  loaders: [lockWorldLoader({ canTakeOver: (user) => user.id === alice.id })],
+  async play({ canvasElement, loaded }) {
+    const world = worldOf(loaded);
+    await expectLockStatus(canvasElement, 'held');
+    await userEvent.type(editorBody(canvasElement), ' Closed on holidays.');
+    await world.tabOf(alice).takeOver(world.resourceId);
+
+    const dialog = await expectReadOnlyEditor(canvasElement);
+    await expect(
+      within(dialog).getByRole('heading', {
+        name: 'Alice Martin took over this page, so you can no longer edit it.',
+      }),
+    ).toBeVisible();
+    await expect(editorBody(canvasElement).value).toBe(`${EDITOR_TEXT} Closed on holidays.`);
+    await expect(world.callbacks.onLost).toHaveBeenCalledWith(
+      expect.objectContaining({ status: 'lost', reason: 'taken-over' }),
+    );
+    await userEvent.click(within(dialog).getByRole('button', { name: 'Reload' }));
+    await expect(navigation.reload).toHaveBeenCalledTimes(1);
+  },
+};
+
+/** This tab's lease lapsed (the server's clock moved past the TTL) and Alice has the page now. */
+export const LostExpired: Story = {
+  loaders: [lockWorldLoader()],
+  async play({ canvasElement, loaded }) {
+    const world = worldOf(loaded);
+    await expectLockStatus(canvasElement, 'held');
+    world.server.advance(DEFAULT_TTL + 1_000);
+    await world.tabOf(alice).acquire(world.resourceId);
+
+    const dialog = await expectReadOnlyEditor(canvasElement);
+    await expect(
+      within(dialog).getByRole('heading', {
+        name: 'Your editing session expired and Alice Martin is editing this page now.',
+      }),
+    ).toBeVisible();
+    await expect(world.callbacks.onLost).toHaveBeenCalledWith(
+      expect.objectContaining({ reason: 'expired' }),
+    );
+  },
+};
+
+/** The lease lapsed, Alice edited the page meanwhile and left: this tab's copy is stale. */
+export const LostEditedMeanwhile: Story = {
+  loaders: [lockWorldLoader()],
+  async play({ canvasElement, loaded }) {
+    const world = worldOf(loaded);
+    await expectLockStatus(canvasElement, 'held');
+    world.server.advance(DEFAULT_TTL + 1_000);
+    const aliceTab = world.tabOf(alice);
+    await aliceTab.acquire(world.resourceId);
+    await aliceTab.release(world.resourceId);
+
+    const dialog = await expectReadOnlyEditor(canvasElement);
+    await expect(
+      within(dialog).getByRole('heading', {
+        name: 'Your editing session expired and someone else edited this page meanwhile.',
+      }),
+    ).toBeVisible();
+    await expect(world.callbacks.onLost).toHaveBeenCalledWith(
+      expect.objectContaining({ reason: 'edited-meanwhile' }),
+    );
+  },
+};
+
+const storeFailure = () =>
+  HttpResponse.json(
+    { error: { code: 'store-error', message: 'The lock store failed' }, now: Date.now() },
+    { status: 500, headers: { [PROTOCOL_VERSION_HEADER]: String(PROTOCOL_VERSION) } },
+  );
+
+/**
+ * The lock server answers 500: editing waits until we know nobody else edits. Once the server
+ * is back, Retry gets the lock.
+ */
+export const ServerError: Story = {
+  loaders: [lockWorldLoader()],
+  beforeEach({ msw }) {
+    msw.use(
+      http.all(`*${LOCKS_BASE_URL}`, storeFailure),
+      http.all(`*${LOCKS_BASE_URL}/*`, storeFailure),
+    );
+  },
+  async play({ canvasElement, loaded, msw }) {
+    const world = worldOf(loaded);
+    const dialog = await expectModalOverEditor(canvasElement);
+    await expect(
+      within(dialog).getByRole('heading', { name: 'The lock server could not be reached.' }),
+    ).toBeVisible();
+    await expectLockStatus(canvasElement, 'error');
+
+    msw.use(...createLockHandlers({ baseUrl: LOCKS_BASE_URL, server: world.server, user: me }));
+    await userEvent.click(within(dialog).getByRole('button', { name: 'Retry' }));
+    await expectLockStatus(canvasElement, 'held');
+    await expectEditorUsable(canvasElement);
+  },
+};
+
+/** No answer at all (offline, connection reset): the same overlay as a server error. */
+export const NetworkError: Story = {
+  loaders: [lockWorldLoader()],
+  beforeEach({ msw }) {
+    msw.use(http.all(`*${LOCKS_BASE_URL}/*`, () => HttpResponse.error()));
+  },
+  async play({ canvasElement }) {
+    const dialog = await expectModalOverEditor(canvasElement);
+    await expect(dialog).toHaveAccessibleDescription(
+      'Editing is paused until we know nobody else is editing this page.',
+    );
+  },
+};
+
+/** `blockEditing={false}`: a notice above the editor instead of a modal; the editor stays usable. */
+export const NonBlockingNotice: Story = {
+  args: { blockEditing: false },
+  loaders: [aliceHoldsThePage],
+  async play({ canvasElement }) {
+    const notice = await waitFor(
+      () => {
+        const element = canvasElement.querySelector<HTMLElement>('.page-lock-overlay__panel');
+        if (!element) throw new Error('no notice yet');
+        return element;
+      },
+      { timeout: 5_000 },
+    );
+    await expect(notice).toHaveAttribute('role', 'status');
+    await expect(notice).toHaveTextContent(/^Alice Martin has been editing this page since/);
+    await expectEditorUsable(canvasElement);
+  },
+};
+
+const german: Partial<LockOverlayMessages> = {
+  lockedBy: ({ name, time, relative }) =>
+    `${name} bearbeitet diese Seite seit ${time}${relative ? ` (${relative})` : ''}`,
+  lockedDescription: ({ canTakeOver }) =>
+    canTakeOver
+      ? 'Sie können warten, zurückgehen oder die Seite übernehmen. Ungespeicherte Änderungen gehen dabei verloren.'
+      : 'Sie können warten, bis die Seite frei ist, oder zurückgehen. Die Seite lädt neu, sobald sie frei ist.',
+  goBack: 'Zurück',
+  takeOver: 'Übernehmen',
+  avatarAlt: ({ name }) => `Profilbild von ${name}`,
+};
+
+/** Every word replaced through `messages`, times in German through `locale`. */
+export const GermanMessages: Story = {
+  args: { messages: german, locale: 'de-DE' },
+  loaders: [aliceHoldsThePage],
+  decorators: [
+    (Story) => (
+      <div lang="de">
+        <Story />
+      </div>
+    ),
+  ],
+  async play({ canvasElement }) {
+    const dialog = await expectModalOverEditor(canvasElement);
+    await expect(
+      within(dialog).getByRole('heading', {
+        name: /^Alice Martin bearbeitet diese Seite seit .+ \(vor 5 Minuten\)$/,
+      }),
+    ).toBeVisible();
+    await expect(
+      within(dialog).getByRole('img', { name: 'Profilbild von Alice Martin' }),
+    ).toBeVisible();
+    await expect(within(dialog).getByRole('button', { name: 'Zurück' })).toBeVisible();
+  },
+};
+
+/** Parts replaced through render props: initials for the avatar, a richer message, own buttons. */
+export const CustomRenderProps: Story = {
+  args: {
+    renderAvatar: (holder) => (
+      <span className="story-initials" role="img" aria-label={holder.name}>
+        {holder.name
+          .split(' ')
+          .map((part) => part[0])
+          .join('')}
+      </span>
+    ),
+    renderMessage: (view) => (
+      <>
+        <strong>{view.words.name}</strong> is working on this page ({view.words.relative})
+      </>
+    ),
+    renderActions: (view) =>
+      view.actions.map((action) => (
+        <button key={action.id} type="button" className="story-action" onClick={action.run}>
+          {action.id === 'go-back' ? '← Back to all pages' : action.label}
+        </button>
+      )),
+  },
+  loaders: [aliceHoldsThePage],
+  async play({ canvasElement }) {
+    const dialog = await expectModalOverEditor(canvasElement);
+    await expect(within(dialog).getByRole('img', { name: 'Alice Martin' })).toHaveTextContent('AM');
+    await expect(
+      within(dialog).getByRole('heading', {
+        name: 'Alice Martin is working on this page (5 minutes ago)',
+      }),
+    ).toBeVisible();
+    await userEvent.click(within(dialog).getByRole('button', { name: '← Back to all pages' }));
+    await expect(navigation.back).toHaveBeenCalledTimes(1);
+  },
+};
+
+/** A dark theme through the `--page-lock-*` custom properties only (see `.storybook/stories.css`). */
+export const DarkTheme: Story = {
+  loaders: [aliceHoldsThePage],
+  decorators: [
+    (Story) => (
+      <div className="story-dark">
+        <Story />
+      </div>
+    ),
+  ],
+  async play({ canvasElement }) {
+    const dialog = await expectModalOverEditor(canvasElement);
+    await expect(getComputedStyle(dialog).backgroundColor).toBe('rgb(22, 27, 34)');
+    await expect(getComputedStyle(dialog).color).toBe('rgb(230, 237, 243)');
+  },
+};
