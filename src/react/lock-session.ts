@@ -117,6 +117,8 @@ export class LockSession {
   #channel: BroadcastChannel | null = null;
   #snapshot: PageLockSnapshot;
   #stopping: Promise<void> | null = null;
+  /** This session's own release, while it is on its way (it never rejects). */
+  #releasing: Promise<void> | null = null;
 
   constructor(config: LockSessionConfig) {
     this.#client = config.client;
@@ -272,6 +274,10 @@ export class LockSession {
         this.#publish();
       });
     this.#track(released);
+    this.#releasing = released;
+    void released.then(() => {
+      if (this.#releasing === released) this.#releasing = null;
+    });
     await released;
   };
 
@@ -345,6 +351,17 @@ export class LockSession {
     this.#token = null;
     this.#confirming = false;
     this.#reason = null;
+    const releasing = this.#releasing;
+    if (releasing) {
+      // An acquire now could reclaim the very token that release is about to kill.
+      this.#switchTo('busy');
+      this.#setStatus('acquiring');
+      const generation = this.#generation;
+      void releasing.then(() => {
+        if (this.#generation === generation) this.#startLeasing();
+      });
+      return;
+    }
     this.#switchTo('leasing');
     this.#setStatus('acquiring');
   }
@@ -571,6 +588,12 @@ export class LockSession {
         }
         break;
       case 'held':
+        if (this.#releasing) {
+          // Our own release has not landed yet: as good as free.
+          this.#setLock(null, false, false);
+          this.#setStatus('free');
+          break;
+        }
         // This tab still holds it (a reload, a bfcache return): reclaim the token.
         this.#startLeasing();
         break;

@@ -180,6 +180,25 @@ describe('usePageLock', () => {
     expect(await network.server.service.list()).toEqual([]);
   });
 
+  it('acquires again after release() only once that release has landed', async () => {
+    const { result } = aliceTab('alice-tab', { ...fast, acquire: 'manual' });
+    act(() => result.current.acquire());
+    await waitFor(() => expect(result.current.status).toBe('held'));
+    network.msw.use(http.post(`${baseUrl}/:id/release`, () => delay(150), { once: true }));
+    let released: Promise<void> = Promise.resolve();
+    act(() => {
+      released = result.current.release();
+    });
+    act(() => result.current.acquire());
+    expect(result.current.status).toBe('acquiring');
+    await act(() => released);
+    await waitFor(() => expect(result.current.status).toBe('held'));
+    await delay(150);
+    expect(result.current.status).toBe('held');
+    const kinds = network.requests.map((request) => request.kind);
+    expect(kinds.indexOf('release')).toBeLessThan(kinds.lastIndexOf('acquire'));
+  });
+
   it('gives the lock back on release; a refresh in flight is cancelled and cannot take it back', async () => {
     const { result } = aliceTab('alice-tab', { pollInterval: 100_000 });
     await waitFor(() => expect(result.current.status).toBe('held'));
