@@ -1,12 +1,14 @@
 'use client';
 
-import { LockOverlay, PageLockProvider } from 'page-lock';
+import { LockOverlay, type LockUser, PageLockProvider } from 'page-lock';
 import { pageResourceId } from '../lib/resource-ids';
 import { type EditablePage, EditorForm } from './editor-form';
 import { lockAdapter } from './lock-adapter';
 
 export interface PageEditorProps {
   page: EditablePage;
+  /** The signed-in user, as the server's session knows it. */
+  user: LockUser;
   /** How often the lease is refreshed (ms); the library's default when not given. */
   pollInterval?: number;
 }
@@ -15,11 +17,12 @@ export interface PageEditorProps {
  * The editor of one page, given to one person at a time: the provider acquires `page:N` on
  * mount, and the overlay covers the form (inert) whenever someone else holds it.
  */
-export function PageEditor({ page, pollInterval }: PageEditorProps) {
+export function PageEditor({ page, user, pollInterval }: PageEditorProps) {
   return (
     <PageLockProvider
       adapter={lockAdapter}
       resourceId={pageResourceId(page.id)}
+      user={user}
       pollInterval={pollInterval}
     >
       <LockOverlay backHref="/pages">

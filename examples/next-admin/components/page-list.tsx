@@ -1,6 +1,6 @@
 'use client';
 
-import { PageLockProvider, useLockStatus } from 'page-lock';
+import { type LockUser, PageLockProvider, useLockStatus } from 'page-lock';
 import { pageResourceId } from '../lib/resource-ids';
 import { lockAdapter } from './lock-adapter';
 
@@ -14,14 +14,16 @@ export interface PageSummary {
 
 export interface PageListProps {
   pages: PageSummary[];
+  /** The signed-in user, so the list can tell "you" from others. */
+  user: LockUser;
   /** How often the badges are refreshed (ms). */
   pollInterval?: number;
 }
 
 /** The pages, with a badge on each that someone is editing, kept live by polling. */
-export function PageList({ pages, pollInterval }: PageListProps) {
+export function PageList({ pages, user, pollInterval }: PageListProps) {
   return (
-    <PageLockProvider adapter={lockAdapter} pollInterval={pollInterval}>
+    <PageLockProvider adapter={lockAdapter} user={user} pollInterval={pollInterval}>
       <PageRows pages={pages} />
     </PageLockProvider>
   );
@@ -33,13 +35,14 @@ function PageRows({ pages }: { pages: PageSummary[] }) {
     <ul className="demo-page-list">
       {pages.map((page) => {
         const status = statuses[pageResourceId(page.id)];
-        const lock = status && status.status !== 'free' ? status.lock : null;
+        const holder =
+          status?.status === 'locked' || status?.status === 'held' ? status.holder : null;
         return (
           <li key={page.id} data-testid={`page-row-${page.id}`}>
             <a href={`/pages/${page.id}`}>{page.title}</a>
-            {lock ? (
+            {holder ? (
               <span className="demo-badge" data-testid={`lock-badge-${page.id}`}>
-                {status?.isSelf ? 'You are editing' : `${lock.holder.name} is editing`}
+                {status?.isSelf ? 'You are editing' : `${holder.name} is editing`}
               </span>
             ) : null}
           </li>

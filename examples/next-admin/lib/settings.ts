@@ -6,7 +6,10 @@ import path from 'node:path';
  * (git-ignored). Created on first use.
  */
 export function dataDir(): string {
-  const dir = path.resolve(process.env.PAGE_LOCK_DATA_DIR ?? path.join(process.cwd(), 'data'));
+  // Chosen at run time: keep Next's output tracing from copying whatever this may point at.
+  const dir = path.resolve(
+    /*turbopackIgnore: true*/ process.env.PAGE_LOCK_DATA_DIR ?? path.join(process.cwd(), 'data'),
+  );
   mkdirSync(dir, { recursive: true });
   return dir;
 }

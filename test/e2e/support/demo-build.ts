@@ -6,6 +6,9 @@ import path from 'node:path';
 export const REPOSITORY_ROOT = path.resolve(import.meta.dirname, '../../..');
 export const DEMO_DIR = path.join(REPOSITORY_ROOT, 'examples/next-admin');
 
+/** Next's command line, run with this Node. */
+export const NEXT_BIN = path.join(REPOSITORY_ROOT, 'node_modules/next/dist/bin/next');
+
 const PACKAGE_INPUTS = ['src', 'server-adapter', 'test/contract', 'tsup.config.ts', 'package.json'];
 const DEMO_INPUTS = ['app', 'components', 'lib', 'next.config.ts', 'package.json', 'tsconfig.json'];
 
@@ -28,7 +31,7 @@ export function ensureDemoBuilt(log: (line: string) => void = console.log): void
   ];
   if (isStale(buildMarker, demoSources)) {
     log('[page-lock] [e2e] Building the demo (next build)…');
-    run('npm', ['run', 'build', '-w', 'examples/next-admin'], REPOSITORY_ROOT);
+    run(process.execPath, [NEXT_BIN, 'build'], DEMO_DIR);
   }
 }
 

@@ -3,14 +3,13 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { DEMO_DIR, REPOSITORY_ROOT } from './demo-build';
+import { DEMO_DIR, NEXT_BIN } from './demo-build';
 
 /** Short enough that a test can wait out a lease, long enough for a server restart inside it. */
 export const E2E_TTL_MS = 6_000;
 /** How often editors refresh and blocked tabs and lists look again. */
 export const E2E_POLL_MS = 1_000;
 
-const NEXT_BIN = path.join(REPOSITORY_ROOT, 'node_modules/next/dist/bin/next');
 const READY_TIMEOUT_MS = 30_000;
 
 /** The built demo, served by `next start` on a free port over a fresh data folder. */

@@ -38,9 +38,19 @@ export async function openEditor(
 
 /** Waits until the editor's status line says `status` (`held`, `locked`, `lost`, …). */
 export async function waitForLockStatus(page: Page, status: string, timeout = 10_000) {
-  await page
-    .locator(`[data-testid="lock-status"][data-status="${status}"]`)
-    .waitFor({ state: 'attached', timeout });
+  try {
+    await page
+      .locator(`[data-testid="lock-status"][data-status="${status}"]`)
+      .waitFor({ state: 'attached', timeout });
+  } catch (error) {
+    const line = page.locator('[data-testid="lock-status"]');
+    const seen = (await line.count())
+      ? `"${await line.getAttribute('data-status')}" (${await line.textContent()})`
+      : 'no status line';
+    throw new Error(`[page-lock] [e2e] ${page.url()}: expected "${status}", saw ${seen}`, {
+      cause: error,
+    });
+  }
 }
 
 /** What the server says about a resource, asked with this browser's session (no client id). */

@@ -9,7 +9,8 @@ export const dynamic = 'force-dynamic';
 
 /** Every page, each with a live badge saying who is editing it. */
 export default async function PagesPage() {
-  if (!(await getSessionUser())) redirect('/');
+  const user = await getSessionUser();
+  if (!user) redirect('/');
   const pages = listPages().map(({ id, title, updatedAt, updatedBy }) => ({
     id,
     title,
@@ -19,7 +20,7 @@ export default async function PagesPage() {
   return (
     <section>
       <h1>Pages</h1>
-      <PageList pages={pages} pollInterval={pollInterval()} />
+      <PageList pages={pages} user={user} pollInterval={pollInterval()} />
     </section>
   );
 }

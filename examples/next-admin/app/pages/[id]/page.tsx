@@ -9,7 +9,8 @@ export const dynamic = 'force-dynamic';
 
 /** The editor of one page. What is on screen is what was saved when the page loaded. */
 export default async function EditPagePage({ params }: { params: Promise<{ id: string }> }) {
-  if (!(await getSessionUser())) redirect('/');
+  const user = await getSessionUser();
+  if (!user) redirect('/');
   const page = getPage(Number((await params).id));
   if (!page) notFound();
   const { id, title, body, updatedAt, updatedBy } = page;
@@ -19,7 +20,11 @@ export default async function EditPagePage({ params }: { params: Promise<{ id: s
         <a href="/pages">← All pages</a>
       </p>
       <h1>Edit page {id}</h1>
-      <PageEditor page={{ id, title, body, updatedAt, updatedBy }} pollInterval={pollInterval()} />
+      <PageEditor
+        page={{ id, title, body, updatedAt, updatedBy }}
+        user={user}
+        pollInterval={pollInterval()}
+      />
     </section>
   );
 }
