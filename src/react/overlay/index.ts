@@ -16,4 +16,3 @@ export type {
   LockOverlayState,
   LockOverlayView,
 } from './lock-overlay-view';
-export { formatClockTime, formatRelativeTime, type TimeFormatOptions } from './relative-time';

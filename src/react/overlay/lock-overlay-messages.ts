@@ -41,10 +41,15 @@ export interface LockOverlayMessages {
   someone: string;
   /** The holder's avatar's alt text. */
   avatarAlt: (words: { name: string }) => string;
+  /** Button: leave the page (`backHref`, `onGoBack`, or back one history entry). */
   goBack: string;
+  /** Button: take the lock from another user (shown only when the server allows it). */
   takeOver: string;
+  /** Button: move this user's lock from their other tab to this one. */
   editHereInstead: string;
+  /** Button: reload the page after a lost lock. */
   reload: string;
+  /** Button: try the server again (`error`, or `lost` with `unreachable`). */
   retry: string;
 }
 
