@@ -150,6 +150,8 @@ describe('usePageLock', () => {
       isOwner: false,
       token: null,
     });
+    // The new holder is this same user (the other tab): it may take the page back.
+    expect(holder.result.current).toMatchObject({ holder: alice, isSelf: true, canTakeOver: true });
     expect(onLost).toHaveBeenCalledTimes(1);
     expect(onLost.mock.calls[0]?.[0]).toMatchObject({ status: 'lost', reason: 'taken-over' });
   });
@@ -347,6 +349,28 @@ describe('usePageLock', () => {
     expect(() => renderHook(() => usePageLock('x'.repeat(257)), { wrapper })).toThrow(
       'at most 256 characters',
     );
+  });
+
+  it('is lost with expired when its lease lapsed and someone else holds the page now', async () => {
+    const { result } = renderHook(() => ({ ...usePageLock('page:1', { pollInterval: 100_000 }) }), {
+      wrapper: lockWrapper({
+        adapter: network.adapterFor(alice),
+        clientId: 'alice-tab',
+        user: alice,
+      }),
+    });
+    await waitFor(() => expect(result.current.status).toBe('held'));
+    network.server.advance(31_000);
+    await network.adapterFor(bob).acquire('page:1', { clientId: 'bob-tab' });
+    act(() => result.current.retry());
+    await waitFor(() => expect(result.current.status).toBe('lost'));
+    expect(result.current).toMatchObject({
+      reason: 'expired',
+      holder: bob,
+      isSelf: false,
+      canTakeOver: false,
+      token: null,
+    });
   });
 
   it('says what to add when used outside a provider', () => {
