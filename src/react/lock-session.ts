@@ -290,6 +290,7 @@ export class LockSession {
       this.#startLeasing();
       return;
     }
+    const before = this.#status;
     this.#cancelLeaseRequests();
     this.#token = null;
     this.#switchTo('busy');
@@ -320,8 +321,15 @@ export class LockSession {
       },
       (error: unknown) => {
         if (generation !== this.#generation) return;
+        // No answer: nothing changed hands. Show what was shown, with the error, and look again.
         this.#error = toError(error);
-        this.#observe({ status: 'locked', acquireWhenFree: false, fetchNow: false });
+        if (before === 'lost') {
+          this.#switchTo('lost');
+          this.#setStatus('lost');
+        } else {
+          this.#observe({ status: 'locked', acquireWhenFree: false, fetchNow: false });
+          this.#sawLocked = true;
+        }
       },
     );
     this.#track(attempt);

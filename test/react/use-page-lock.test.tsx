@@ -1,5 +1,5 @@
 import { act, renderHook, waitFor } from '@testing-library/react';
-import { delay, http } from 'msw';
+import { delay, HttpResponse, http } from 'msw';
 import { describe, expect, it, vi } from 'vitest';
 import { createMemoryLockAdapter } from '../../src/core/memory-adapter';
 import { createMemoryLockServer } from '../../src/core/memory-server';
@@ -371,6 +371,40 @@ describe('usePageLock', () => {
       canTakeOver: false,
       token: null,
     });
+  });
+
+  it('keeps showing the holder when a takeover gets no answer', async () => {
+    const holder = aliceTab();
+    await waitFor(() => expect(holder.result.current.status).toBe('held'));
+    const other = aliceTab('alice-other-tab');
+    await waitFor(() => expect(other.result.current.status).toBe('locked'));
+    network.msw.use(
+      http.post(`${baseUrl}/:id/takeover`, () => HttpResponse.error(), { once: true }),
+    );
+    await act(() => other.result.current.takeOver());
+    expect(other.result.current).toMatchObject({ status: 'locked', holder: alice, isSelf: true });
+    expect(other.result.current.error?.message).toMatch(/\[page-lock\]/);
+    expect(holder.result.current.status).toBe('held');
+  });
+
+  it("has blocked tabs look at most every third of the server's ttl too", async () => {
+    vi.spyOn(console, 'warn').mockImplementation(() => {});
+    const server = createMemoryLockServer({ ttl: 300 });
+    await createMemoryLockAdapter({ user: alice, server }).acquire('page:1', { clientId: 'a' });
+    const bobs = createMemoryLockAdapter({ user: bob, server });
+    let looks = 0;
+    const counting = {
+      ...bobs,
+      status: (...args: Parameters<typeof bobs.status>) => {
+        looks++;
+        return bobs.status(...args);
+      },
+    };
+    const { result } = renderHook(() => ({ ...usePageLock('page:1', { pollInterval: 54_321 }) }), {
+      wrapper: lockWrapper({ adapter: counting, clientId: 'bob-tab' }),
+    });
+    await waitFor(() => expect(result.current.status).toBe('locked'));
+    await waitFor(() => expect(looks).toBeGreaterThanOrEqual(3), { timeout: 1_000 });
   });
 
   it('says what to add when used outside a provider', () => {
