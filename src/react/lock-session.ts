@@ -49,8 +49,8 @@ export interface LockSessionUser {
 }
 
 /** What a tab broadcasts to this browser's other tabs. */
-interface LockChannelMessage {
-  type: 'released' | 'taken-over';
+export interface LockChannelMessage {
+  type: 'acquired' | 'released' | 'taken-over';
   resourceId: string;
 }
 
@@ -423,7 +423,11 @@ export class LockSession {
     this.#armDeadline();
     this.#setStatus('held');
     this.#syncObservers();
-    if (!wasHeld) this.#runCallbacks('onAcquired');
+    if (!wasHeld) {
+      // List views in this browser's other tabs show the new holder at once.
+      this.#broadcast('acquired');
+      this.#runCallbacks('onAcquired');
+    }
   }
 
   #enterLost(reason: PageLockLostReason, lock: Lock | null): void {

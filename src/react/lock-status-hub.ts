@@ -9,7 +9,7 @@ import {
   MAX_BATCH_IDS,
 } from '../core/protocol';
 import { DEFAULT_POLL_INTERVAL } from './lock-options';
-import { LOCK_QUERY_PREFIX } from './lock-session';
+import { LOCK_CHANNEL_NAME, LOCK_QUERY_PREFIX, type LockChannelMessage } from './lock-session';
 
 /** What `useLockStatus` tells about one resource. */
 export interface LockStatusView {
@@ -139,6 +139,25 @@ export class LockStatusHub {
         }
       }),
     );
+    this.#cleanups.push(this.#listenToOtherTabs());
+  }
+
+  /** A lock taken or given back in this browser's other tabs: look again at once. */
+  #listenToOtherTabs(): () => void {
+    if (typeof BroadcastChannel !== 'function') return () => {};
+    let channel: BroadcastChannel;
+    try {
+      channel = new BroadcastChannel(LOCK_CHANNEL_NAME);
+    } catch {
+      return () => {};
+    }
+    channel.onmessage = (event: MessageEvent<unknown>) => {
+      const message = event.data as Partial<LockChannelMessage> | null;
+      if (typeof message?.resourceId === 'string' && this.#counts.has(message.resourceId)) {
+        void this.#observer?.refetch({ cancelRefetch: false });
+      }
+    };
+    return () => channel.close();
   }
 
   #options() {

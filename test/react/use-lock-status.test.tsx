@@ -2,6 +2,7 @@ import { render, screen, waitFor } from '@testing-library/react';
 import { delay } from 'msw';
 import { describe, expect, it } from 'vitest';
 import { useLockStatus } from '../../src/react/use-lock-status';
+import { usePageLock } from '../../src/react/use-page-lock';
 import { alice, bob, lockWrapper, setupLockNetwork } from './lock-harness';
 
 const network = setupLockNetwork();
@@ -35,6 +36,11 @@ function PageList() {
       <Summary />
     </>
   );
+}
+
+function Editor({ id }: { id: string }) {
+  usePageLock(id);
+  return null;
 }
 
 describe('useLockStatus', () => {
@@ -71,6 +77,20 @@ describe('useLockStatus', () => {
     await delay(100);
     expect(network.count('batch')).toBeGreaterThanOrEqual(3);
     expect(network.count('status')).toBe(0);
+  });
+
+  it("shows at once a lock taken or given back in this browser's other tabs", async () => {
+    render(<PageList />, {
+      wrapper: lockWrapper({ adapter: network.adapterFor(bob), clientId: 'bob-tab' }),
+    });
+    await screen.findByText('page:3: free');
+    const editorTab = render(<Editor id="page:3" />, {
+      wrapper: lockWrapper({ adapter: network.adapterFor(alice), clientId: 'alice-tab' }),
+    });
+    // The list polls every 10 s; the other tab's message makes it look at once.
+    await screen.findByText('page:3: locked by Alice', undefined, { timeout: 500 });
+    editorTab.unmount();
+    await screen.findByText('page:3: free', undefined, { timeout: 500 });
   });
 
   it('says `held` for a resource this very tab holds', async () => {
