@@ -19,13 +19,15 @@ export function trackProperties<T extends object>(value: T, tracked: Set<keyof T
 }
 
 /** Whether `next` differs from `previous` in any tracked property (any property when none is). */
-export function changedTracked<T extends object>(
-  previous: T | undefined,
-  next: T,
-  tracked: ReadonlySet<keyof T>,
+export function changedTracked(
+  previous: object | undefined,
+  next: object,
+  tracked: ReadonlySet<PropertyKey>,
 ): boolean {
   if (previous === next) return false;
   if (previous === undefined || tracked.size === 0) return true;
-  for (const key of tracked) if (!Object.is(previous[key], next[key])) return true;
+  const before = previous as Record<PropertyKey, unknown>;
+  const after = next as Record<PropertyKey, unknown>;
+  for (const key of tracked) if (!Object.is(before[key], after[key])) return true;
   return false;
 }

@@ -50,15 +50,7 @@ export function usePageLock(resourceId?: string, options: PageLockOptions = {}):
     (onChange: () => void) => {
       if (!session) return () => {};
       return session.subscribe(() => {
-        if (
-          changedTracked<PageLockState>(
-            rendered.current as PageLockState,
-            session.getSnapshot() as PageLockState,
-            tracked,
-          )
-        ) {
-          onChange();
-        }
+        if (changedTracked(rendered.current, session.getSnapshot(), tracked)) onChange();
       });
     },
     [session, tracked],
