@@ -1,4 +1,5 @@
 import { mkdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import path from 'node:path';
 import type { Browser, BrowserContext } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -7,6 +8,12 @@ import { type DemoServer, startDemoServer } from './support/demo-server';
 import { openEditor, serverLockStatus, signIn, waitForLockStatus } from './support/demo-users';
 
 const SCREENSHOT_DIR = path.join(import.meta.dirname, '__screenshots__');
+const AXE_PATH = createRequire(import.meta.url).resolve('axe-core/axe.min.js');
+
+/** The part of axe-core's browser API used here. */
+interface AxeRunner {
+  run(context: string): Promise<{ violations: { id: string; help: string }[] }>;
+}
 
 describe.skipIf(!isChromiumInstalled())('an editor someone else is editing', () => {
   let server: DemoServer;
@@ -67,6 +74,15 @@ describe.skipIf(!isChromiumInstalled())('an editor someone else is editing', () 
     expect(
       await bobPage.evaluate(() => document.activeElement?.closest('[role="dialog"]') !== null),
     ).toBe(true);
+
+    // What jsdom cannot check: the dialog as Chromium renders it, contrast included.
+    await bobPage.addScriptTag({ path: AXE_PATH });
+    const violations = await bobPage.evaluate(async () => {
+      const axe = (window as unknown as { axe: AxeRunner }).axe;
+      const results = await axe.run('[role="dialog"]');
+      return results.violations.map((violation) => `${violation.id}: ${violation.help}`);
+    });
+    expect(violations).toEqual([]);
 
     mkdirSync(SCREENSHOT_DIR, { recursive: true });
     await bobPage.screenshot({
