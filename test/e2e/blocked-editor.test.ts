@@ -98,14 +98,15 @@ describe.skipIf(!isChromiumInstalled())('an editor someone else is editing', () 
     await waitForLockStatus(bobPage, 'held');
     await bobPage.locator('textarea[name="body"]').fill("Bob's unsaved draft");
 
-    // Bob's tab loses touch with the lock routes, so it still believes it holds the page when
-    // he saves: only the server's check stands between his save and Carol's page.
-    await bobPage.route('**/api/locks/**', (route) => route.abort());
-
     const carolPage = await openEditor(carol, server, 2);
     const carolDialog = carolPage.getByRole('dialog');
     await carolDialog.waitFor();
     expect(await carolDialog.getByRole('heading').textContent()).toMatch(/^Bob has been editing/);
+
+    // Bob's tab loses touch with the lock routes, so it still believes it holds the page when
+    // he saves: only the server's check stands between his save and Carol's page. (Cut off
+    // only now: his tab keeps editing just until his lease would have run out.)
+    await bobPage.route('**/api/locks/**', (route) => route.abort());
     await carolDialog.getByRole('button', { name: 'Take over' }).click();
     await waitForLockStatus(carolPage, 'held');
 
@@ -128,6 +129,12 @@ describe.skipIf(!isChromiumInstalled())('an editor someone else is editing', () 
 
     const { lock } = await serverLockStatus(bob, server, 'page:2');
     expect(lock?.holder.name).toBe('Carol');
+    // Nothing of Bob's refused save reached the page: Carol, reloading, still holds the original.
+    await carolPage.reload();
+    await waitForLockStatus(carolPage, 'held');
+    expect(await carolPage.locator('textarea[name="body"]').inputValue()).toBe(
+      'We write things down, one editor at a time.',
+    );
   });
 
   it('offers Alice "Edit here instead" when she opens page 3 in a second tab, and moves the lock', async () => {
