@@ -17,6 +17,27 @@ const config: StorybookConfig = {
   ],
   staticDirs: ['./public'],
   core: { disableTelemetry: true },
+  viteFinal(config) {
+    // react-query's files start with "use client"; bundling drops the directive, harmlessly in a
+    // browser-only Storybook, and one warning per file would bury real ones.
+    const build = config.build ?? {};
+    const rolldown = build.rolldownOptions ?? {};
+    const previous = rolldown.onwarn;
+    return {
+      ...config,
+      build: {
+        ...build,
+        rolldownOptions: {
+          ...rolldown,
+          onwarn(warning, warn) {
+            if (warning.code === 'MODULE_LEVEL_DIRECTIVE') return;
+            if (previous) previous(warning, warn);
+            else warn(warning);
+          },
+        },
+      },
+    };
+  },
 };
 
 export default config;

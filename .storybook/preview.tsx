@@ -44,6 +44,9 @@ const preview: Preview = {
     // Every story is checked with axe-core (contrast included); a violation fails its test.
     a11y: { test: 'error' },
     controls: { expanded: true },
+    // Each story in its own iframe on docs pages: a blocking overlay holds focus in its
+    // document, and several in one document would fight over it.
+    docs: { story: { inline: false, iframeHeight: 460 } },
   },
   tags: ['autodocs'],
 };

@@ -1,0 +1,242 @@
+import type { Meta, StoryObj } from '@storybook/react-vite';
+import { type ReactNode, useId, useRef, useState } from 'react';
+import { expect, fn, userEvent, waitFor, within } from 'storybook/test';
+import type { LockAdapter } from '../src/core/adapter';
+import { createMemoryLockAdapter } from '../src/core/memory-adapter';
+import { createMemoryLockServer, type MemoryLockServer } from '../src/core/memory-server';
+import type { LockUser } from '../src/core/protocol';
+import { LockOverlay } from '../src/react/overlay';
+import { PageLockProvider } from '../src/react/page-lock-provider';
+import { usePageLock } from '../src/react/use-page-lock';
+import { editorBody, expectEditorUsable } from './support/checks';
+import { LockStatusLine } from './support/lock-scene';
+import { STORY_POLL_INTERVAL } from './support/lock-world';
+import { PageEditor } from './support/page-editor';
+import { alice, bob } from './support/users';
+
+/** Two people, one memory lock server: Bob may take the page over, Alice may not. */
+interface TwoEditorsWorld {
+  server: MemoryLockServer;
+  resourceId: string;
+  adapters: { alice: LockAdapter; bob: LockAdapter };
+  /** Runs when Bob's blocked tab sees the page free. */
+  onBobAvailable: ReturnType<typeof fn>;
+}
+
+async function twoEditorsLoader(context: { id: string }): Promise<{ world: TwoEditorsWorld }> {
+  const server = createMemoryLockServer({ canTakeOver: (user) => user.id === bob.id });
+  return {
+    world: {
+      server,
+      resourceId: `page:${context.id}`,
+      adapters: {
+        alice: createMemoryLockAdapter({ user: alice, server }),
+        bob: createMemoryLockAdapter({ user: bob, server }),
+      },
+      onBobAvailable: fn().mockName('bob.onAvailable'),
+    },
+  };
+}
+
+/** Release (stay on the page, give the lock back) and Close tab (leave the page). */
+function PaneToolbar(props: { onClose: () => void }): ReactNode {
+  const { status, release } = usePageLock();
+  return (
+    <div className="story-toolbar">
+      <button type="button" onClick={() => void release()} disabled={status !== 'held'}>
+        Release
+      </button>
+      <button type="button" onClick={props.onClose}>
+        Close tab
+      </button>
+    </div>
+  );
+}
+
+/** Hands the pane the lock's `acquire`, for its `onAvailable`. */
+function ExposeAcquire(props: { into: { current: (() => void) | null } }): null {
+  props.into.current = usePageLock().acquire;
+  return null;
+}
+
+/**
+ * One user's browser tab: its own provider, adapter and tab id. Where the library's default
+ * `onAvailable` would reload a blocked tab that sees the page free (and the reloaded page would
+ * acquire it), this tab acquires at once, so the hand-over shows without leaving the canvas.
+ */
+function EditorPane(props: {
+  user: LockUser;
+  adapter: LockAdapter;
+  resourceId: string;
+  onAcquired?: () => void;
+  onAvailable?: () => void;
+}): ReactNode {
+  const headingId = useId();
+  const [open, setOpen] = useState(true);
+  const acquire = useRef<(() => void) | null>(null);
+  const name = props.user.name.split(' ')[0];
+  return (
+    <section className="story-pane" aria-labelledby={headingId}>
+      <h2 id={headingId}>{`${name}'s tab`}</h2>
+      {open ? (
+        <PageLockProvider
+          adapter={props.adapter}
+          resourceId={props.resourceId}
+          clientId={`${props.user.id}-tab`}
+          pollInterval={STORY_POLL_INTERVAL}
+          onAcquired={props.onAcquired}
+          onAvailable={() => {
+            props.onAvailable?.();
+            acquire.current?.();
+          }}
+        >
+          <ExposeAcquire into={acquire} />
+          <PaneToolbar onClose={() => setOpen(false)} />
+          <LockStatusLine />
+          <LockOverlay>
+            <PageEditor label={`${name}'s editor`} />
+          </LockOverlay>
+        </PageLockProvider>
+      ) : (
+        <p>{`${name} closed the tab.`}</p>
+      )}
+    </section>
+  );
+}
+
+/** Alice opens the page first; Bob opens it in his tab once she is editing. */
+function TwoEditors(props: { world: TwoEditorsWorld }): ReactNode {
+  const { world } = props;
+  const [aliceIsIn, setAliceIsIn] = useState(false);
+  const [bobIsIn, setBobIsIn] = useState(false);
+  return (
+    <div className="story-columns">
+      <EditorPane
+        user={alice}
+        adapter={world.adapters.alice}
+        resourceId={world.resourceId}
+        onAcquired={() => setAliceIsIn(true)}
+      />
+      {bobIsIn ? (
+        <EditorPane
+          user={bob}
+          adapter={world.adapters.bob}
+          resourceId={world.resourceId}
+          onAvailable={world.onBobAvailable}
+        />
+      ) : (
+        <div>
+          <button type="button" disabled={!aliceIsIn} onClick={() => setBobIsIn(true)}>
+            Open the page as Bob
+          </button>
+        </div>
+      )}
+    </div>
+  );
+}
+
+const meta = {
+  title: 'Examples/Two editors',
+  loaders: [twoEditorsLoader],
+  parameters: {
+    docs: {
+      description: {
+        component: `Alice's and Bob's tabs side by side, each with its own \`PageLockProvider\`,
+adapter and \`clientId\`, sharing one \`createMemoryLockServer\`. Alice opens the page first, so
+Bob is blocked. When Alice releases the page or closes her tab, Bob's tab sees it free; its
+\`onAvailable\` acquires at once (the default would reload the page, which then acquires). The server lets Bob take the page over; Alice then
+sees that she lost it, with her text still on screen.`,
+      },
+    },
+  },
+  render: (_args, { loaded }) => <TwoEditors world={loaded.world as TwoEditorsWorld} />,
+} satisfies Meta;
+
+export default meta;
+type Story = StoryObj<typeof meta>;
+
+function panes(canvasElement: HTMLElement) {
+  const canvas = within(canvasElement);
+  return {
+    alice: () => canvas.getByRole('region', { name: "Alice's tab" }),
+    bob: () => canvas.getByRole('region', { name: "Bob's tab" }),
+  };
+}
+
+async function statusOf(pane: HTMLElement, status: string): Promise<void> {
+  await waitFor(
+    () => expect(within(pane).getByTestId('lock-status')).toHaveAttribute('data-status', status),
+    { timeout: 5_000 },
+  );
+}
+
+/** Alice is editing (and types `aliceTypes`), then Bob opens the page and is blocked by her. */
+async function aliceEditsBobWaits(canvasElement: HTMLElement, aliceTypes = '') {
+  const pane = panes(canvasElement);
+  await statusOf(pane.alice(), 'held');
+  if (aliceTypes) await userEvent.type(editorBody(pane.alice()), aliceTypes);
+  const openAsBob = within(canvasElement).getByRole('button', { name: 'Open the page as Bob' });
+  await waitFor(() => expect(openAsBob).toBeEnabled());
+  await userEvent.click(openAsBob);
+  await statusOf(pane.bob(), 'locked');
+  const bobsDialog = within(pane.bob()).getByRole('dialog');
+  await expect(bobsDialog).toHaveAccessibleName(/^Alice Martin has been editing this page since/);
+  await expect(editorBody(pane.bob()).closest('[inert]')).not.toBeNull();
+  await expect(within(pane.alice()).queryByRole('dialog')).toBeNull();
+  return pane;
+}
+
+/** Bob's tab gets the page: the overlay over his editor is gone and it is no longer inert. */
+async function bobHasThePage(pane: ReturnType<typeof panes>) {
+  await statusOf(pane.bob(), 'held');
+  await expect(within(pane.bob()).queryByRole('dialog')).toBeNull();
+  await expect(editorBody(pane.bob()).closest('[inert]')).toBeNull();
+}
+
+/** Alice presses Release: Bob's blocked tab sees the page free and gets it. */
+export const HandOverOnRelease: Story = {
+  async play({ canvasElement, loaded }) {
+    const world = loaded.world as TwoEditorsWorld;
+    const pane = await aliceEditsBobWaits(canvasElement);
+    await userEvent.click(within(pane.alice()).getByRole('button', { name: 'Release' }));
+    await bobHasThePage(pane);
+    await expect(world.onBobAvailable).toHaveBeenCalledTimes(1);
+    const [lock] = await world.server.service.list();
+    await expect(lock?.holder).toEqual(bob);
+    // Alice stayed on the page: her tab now sees Bob editing and blocks her.
+    await statusOf(pane.alice(), 'locked');
+    await expect(within(pane.alice()).getByRole('dialog')).toHaveAccessibleName(
+      /^Bob Keller has been editing this page since/,
+    );
+  },
+};
+
+/** Alice closes her tab: the lock is given back on the way out, and Bob gets the page. */
+export const HandOverOnClose: Story = {
+  async play({ canvasElement }) {
+    const pane = await aliceEditsBobWaits(canvasElement);
+    await userEvent.click(within(pane.alice()).getByRole('button', { name: 'Close tab' }));
+    await expect(within(pane.alice()).getByText('Alice closed the tab.')).toBeVisible();
+    await bobHasThePage(pane);
+    await expectEditorUsable(pane.bob());
+  },
+};
+
+/** Bob is allowed to take over: he does, and Alice's tab shows she lost the page, text intact. */
+export const BobTakesOver: Story = {
+  async play({ canvasElement, loaded }) {
+    const world = loaded.world as TwoEditorsWorld;
+    const pane = await aliceEditsBobWaits(canvasElement, ' Draft by Alice.');
+    await userEvent.click(within(pane.bob()).getByRole('button', { name: 'Take over' }));
+    await bobHasThePage(pane);
+    await expectEditorUsable(pane.bob());
+
+    await statusOf(pane.alice(), 'lost');
+    const alicesDialog = within(pane.alice()).getByRole('dialog');
+    await expect(alicesDialog).toHaveAccessibleName(
+      'Bob Keller took over this page, so you can no longer edit it.',
+    );
+    await expect(editorBody(pane.alice()).value).toMatch(/ Draft by Alice\.$/);
+    await expect(world.onBobAvailable).not.toHaveBeenCalled();
+  },
+};
