@@ -108,7 +108,9 @@ export function createPostgresLockStore(options: PostgresLockStoreOptions): Post
     record.resourceId,
     record.fence,
     record.lock === null ? null : JSON.stringify(record.lock),
-    record.lock?.expiresAt ?? null,
+    // A bigint column: a clock or ttl with a fraction of a ms is rounded so that the column
+    // never says lapsed when the lock (checked exactly by `isLive`) is live. See `sqlNow`.
+    record.lock === null ? null : Math.ceil(record.lock.expiresAt),
     JSON.stringify(record.endings),
   ];
 
@@ -178,19 +180,27 @@ export function createPostgresLockStore(options: PostgresLockStoreOptions): Post
       return applyCheck(recordOf(input.resourceId, result.rows[0]), input);
     },
     async get(resourceId, { now }) {
-      return liveLocks(await query(sql.selectLive, [resourceId, now]), now)[0] ?? null;
+      return liveLocks(await query(sql.selectLive, [resourceId, sqlNow(now)]), now)[0] ?? null;
     },
     async getMany(resourceIds, { now }) {
-      const locks = liveLocks(await query(sql.selectManyLive, [resourceIds, now]), now);
+      const locks = liveLocks(await query(sql.selectManyLive, [resourceIds, sqlNow(now)]), now);
       return new Map(locks.map((lock) => [lock.resourceId, lock]));
     },
     async list({ now }) {
-      return liveLocks(await query(sql.selectAllLive, [now]), now);
+      return liveLocks(await query(sql.selectAllLive, [sqlNow(now)]), now);
     },
     async forceRelease(resourceId, { now }) {
       return atomically(resourceId, (record) => applyForceRelease(record, now));
     },
   };
+}
+
+/**
+ * The service's clock as the bigint `expires_at > $now` filters compare it: rounded down, so the
+ * filter keeps every lock that may be live (ceil(expiresAt) > floor(now)) and `isLive` decides.
+ */
+function sqlNow(now: number): number {
+  return Math.floor(now);
 }
 
 /**

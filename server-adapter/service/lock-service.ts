@@ -1,5 +1,6 @@
 import {
   type BatchStatusEntry,
+  hasUnstorableText,
   type Lock,
   type LockUser,
   type LostReason,
@@ -372,6 +373,9 @@ function checkId(field: string, value: unknown, now: number): asserts value is s
   }
   if (value.length > MAX_ID_LENGTH) {
     throw new LockInputError(field, `must be at most ${MAX_ID_LENGTH} characters`, now);
+  }
+  if (hasUnstorableText(value)) {
+    throw new LockInputError(field, 'must not hold a NUL or a lone UTF-16 surrogate', now);
   }
 }
 

@@ -136,5 +136,17 @@ export function resourceIdProblem(value: unknown): string | null {
   if (value.length > MAX_RESOURCE_ID_LENGTH) {
     return `must be at most ${MAX_RESOURCE_ID_LENGTH} characters`;
   }
+  if (hasUnstorableText(value)) return 'must not hold a NUL or a lone UTF-16 surrogate';
   return null;
+}
+
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+
+/**
+ * Whether a string holds what a store cannot keep as it is: a NUL (Postgres `text` and `jsonb`
+ * refuse it) or a lone UTF-16 surrogate (not valid Unicode: `jsonb` refuses it, UTF-8 clients
+ * such as Redis's turn it into U+FFFD). Ids and client ids holding one are bad input, not a store failure.
+ */
+export function hasUnstorableText(value: string): boolean {
+  return value.includes('\u0000') || LONE_SURROGATE.test(value);
 }
