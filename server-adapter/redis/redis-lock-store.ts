@@ -159,6 +159,7 @@ export function createRedisLockStore(options: RedisLockStoreOptions): LockStore 
         String(input.now + input.ttl),
         margin,
         maxEndings,
+        input.expectFree ? '1' : '0',
       ]);
       const [outcome, lockReply, replacedReply] = replyArray(reply, 3);
       const lock = decodeLock(input.resourceId, lockReply);

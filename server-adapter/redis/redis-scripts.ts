@@ -164,7 +164,8 @@ return { 'free', {} }
 
 /**
  * Take over (`applyTakeOver`). ARGV: now, expectedFence, clientId, holderId, holderJson,
- * newToken, expiresAt, gcMarginMs, maxEndings. Replies `{ outcome, lock, replaced }`.
+ * newToken, expiresAt, gcMarginMs, maxEndings, expectFree ('1' | '0').
+ * Replies `{ outcome, lock, replaced }`.
  */
 export const TAKE_OVER_SCRIPT = `${PRELUDE}
 local now = tonumber(ARGV[1])
@@ -177,7 +178,7 @@ local fence = tonumber(redis.call('GET', KEYS[2]) or '0')
 local current = read_lock(KEYS[1])
 local live = nil
 if is_live(current, now) then live = current end
-if fence ~= tonumber(ARGV[2]) then
+if fence ~= tonumber(ARGV[2]) or (ARGV[10] == '1' and live) then
   return { 'fence-mismatch', lock_reply(live), {} }
 end
 local keep_since = nil

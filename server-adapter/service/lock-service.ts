@@ -240,12 +240,14 @@ export function createLockService(options: LockServiceOptions): LockService {
         return { status: 'forbidden', lock };
       }
       // The store re-checks the fence atomically: if anyone got in since, nothing is granted.
+      // Seen free, no policy was asked: a lapsed holder who resumed meanwhile stays (same fence).
       const result = await call('takeOver', at, () =>
         store.takeOver({
           resourceId,
           holder: user,
           clientId,
           expectedFence,
+          expectFree: current === null,
           newToken: createLockToken(),
           now: at,
           ttl,

@@ -151,7 +151,7 @@ export function applyTakeOver(
 ): RuleOutcome<StoreTakeOverResult> {
   const record = stored ?? emptyRecord(input.resourceId);
   const live = isLive(record.lock, input.now) ? record.lock : null;
-  if (record.fence !== input.expectedFence) {
+  if (record.fence !== input.expectedFence || (input.expectFree && live)) {
     return { result: { outcome: 'fence-mismatch', lock: live }, next: null };
   }
   const keepSince = live && live.holder.id === input.holder.id ? live.since : null;

@@ -69,6 +69,12 @@ export interface StoreTakeOverInput extends StoreClock {
   clientId: string;
   /** The fence the user saw. The takeover happens only while the resource's fence still is it. */
   expectedFence: number;
+  /**
+   * The service saw no live lock, so it asked no `canTakeOver`: if the grant at `expectedFence`
+   * is live again (its holder resumed or reclaimed it since), that is a `fence-mismatch` too,
+   * never a takeover nobody allowed. Absent: a live lock at `expectedFence` is displaced.
+   */
+  expectFree?: boolean;
   newToken: string;
   ttl: number;
 }

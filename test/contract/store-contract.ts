@@ -558,6 +558,35 @@ export function runLockStoreContract(
         expect(result.outcome === 'granted' && result.replaced).toBeNull();
       });
 
+      it('with expectFree, changes nothing when the expected grant is live again (resumed)', async () => {
+        const id = uniqueId('page');
+        const clientId = tab();
+        const held = await grant(id, alice, clientId, t0 - 2 * TTL);
+        // The service saw the resource free (the lease had lapsed) and so asked no policy...
+        expect((await acquire(id, alice, clientId, t0, held.token)).outcome).toBe('resumed');
+        // ...but the holder resumed before the takeover reached the store: same fence, live.
+        const takeOverSeenFree = (now: number) =>
+          store().takeOver({
+            resourceId: id,
+            holder: bob,
+            clientId: tab(),
+            expectedFence: held.fence,
+            expectFree: true,
+            newToken: newToken(),
+            now,
+            ttl: TTL,
+          });
+        expect(await takeOverSeenFree(t0 + 1)).toEqual({
+          outcome: 'fence-mismatch',
+          lock: { ...held, expiresAt: t0 + TTL },
+        });
+        const check = await store().check({ resourceId: id, token: held.token, now: t0 + 2 });
+        expect(check.outcome).toBe('live');
+        // Once the lease lapsed again, the resource is free and the same takeover is granted.
+        const taken = await takeOverSeenFree(t0 + TTL);
+        expect(taken.outcome).toBe('granted');
+      });
+
       it('grants at most one of two takeovers that saw the same fence', async () => {
         const id = uniqueId('page');
         const held = await grant(id, alice, tab(), t0);
