@@ -119,6 +119,13 @@ export class LockSession {
   #stopping: Promise<void> | null = null;
   /** This session's own release, while it is on its way (it never rejects). */
   #releasing: Promise<void> | null = null;
+  /**
+   * First acquires and takeovers on their way. A grant one brings after the session moved on is
+   * given back: an acquire sent meanwhile would reclaim that very token (same tab), and lose it.
+   */
+  readonly #grantsInFlight = new Set<Promise<unknown>>();
+  /** `release()` was called and no acquire since: a lease of this tab seen now is given back. */
+  #gaveUp = false;
 
   constructor(config: LockSessionConfig) {
     this.#client = config.client;
@@ -256,28 +263,30 @@ export class LockSession {
 
   /** Give the lock back and stay `free` (no polls are left to take it again). */
   release = async (): Promise<void> => {
-    // Nothing to give back unless this tab holds the lock or is asking for it.
-    if (this.#phase !== 'leasing') return;
+    // Nothing to give back unless this tab holds the lock or is asking for it (acquiring, a
+    // takeover on its way, or `error` waiting to acquire once the server answers).
+    const asking =
+      this.#phase === 'leasing' ||
+      this.#phase === 'busy' ||
+      (this.#phase === 'observing' && this.#acquireWhenFree);
+    if (!asking) return;
     const token = this.#token;
     this.#cancelLeaseRequests();
     this.#token = null;
     this.#clearDeadline();
     this.#observe({ status: 'free', acquireWhenFree: false, fetchNow: false });
     this.#sawLocked = false;
+    this.#gaveUp = true;
     if (!token || !this.#releaseMutation) return;
     const released = this.#releaseMutation
       .mutate(token)
       .then(() => this.#broadcast('released'))
       .catch((error: unknown) => {
-        // The lease lapses on its own after the TTL; nothing here can hold it longer.
+        // The lease lapses on its own after the TTL; a look that still sees it gives it back.
         this.#error = toError(error);
         this.#publish();
       });
-    this.#track(released);
-    this.#releasing = released;
-    void released.then(() => {
-      if (this.#releasing === released) this.#releasing = null;
-    });
+    this.#setReleasing(released);
     await released;
   };
 
@@ -333,6 +342,7 @@ export class LockSession {
       },
     );
     this.#track(attempt);
+    this.#trackGrant(attempt);
     await attempt;
   };
 
@@ -359,9 +369,10 @@ export class LockSession {
     this.#token = null;
     this.#confirming = false;
     this.#reason = null;
-    const releasing = this.#releasing;
+    this.#gaveUp = false;
+    const releasing = this.#givingBack();
     if (releasing) {
-      // An acquire now could reclaim the very token that release is about to kill.
+      // An acquire now could reclaim the very token that release (or give-back) is about to kill.
       this.#switchTo('busy');
       this.#setStatus('acquiring');
       const generation = this.#generation;
@@ -506,8 +517,12 @@ export class LockSession {
     };
   }
 
-  #leaseFn = (context: QueryFunctionContext): Promise<AcquireResponse> =>
-    this.#track(this.#lease(context));
+  #leaseFn = (context: QueryFunctionContext): Promise<AcquireResponse> => {
+    const firstAcquire = this.#token === null;
+    const request = this.#track(this.#lease(context));
+    if (firstAcquire) this.#trackGrant(request);
+    return request;
+  };
 
   async #lease(context: QueryFunctionContext): Promise<AcquireResponse> {
     const generation = this.#generation;
@@ -600,8 +615,20 @@ export class LockSession {
         }
         break;
       case 'held':
-        if (this.#releasing) {
-          // Our own release has not landed yet: as good as free.
+        if (this.#releasing || this.#grantsInFlight.size > 0) {
+          // Our own release (or the give-back of a late grant) has not landed yet: as good as free.
+          this.#setLock(null, false, false);
+          this.#setStatus('free');
+          break;
+        }
+        if (this.#gaveUp) {
+          // Released, but the release got no answer (or a grant's answer was lost): give it back.
+          this.#setReleasing(
+            this.#adapter
+              .acquire(this.resourceId, { clientId: this.clientId })
+              .then((reclaimed) => this.#giveBackStray(reclaimed))
+              .then(() => this.#broadcast('released'), noop),
+          );
           this.#setLock(null, false, false);
           this.#setStatus('free');
           break;
@@ -625,6 +652,29 @@ export class LockSession {
   async #giveBackStray(answer: AcquireResponse | TakeOverResponse): Promise<void> {
     if (answer.status !== 'held' || answer.token === this.#token) return;
     await this.#adapter.release(this.resourceId, answer.token).catch(noop);
+  }
+
+  #setReleasing(releasing: Promise<void>): void {
+    this.#track(releasing);
+    this.#releasing = releasing;
+    void releasing.then(() => {
+      if (this.#releasing === releasing) this.#releasing = null;
+    });
+  }
+
+  #trackGrant(request: Promise<unknown>): void {
+    this.#grantsInFlight.add(request);
+    const forget = (): void => {
+      this.#grantsInFlight.delete(request);
+    };
+    request.then(forget, forget);
+  }
+
+  /** What must land before this tab acquires again, or null when nothing is on its way. */
+  #givingBack(): Promise<unknown> | null {
+    const waits: Promise<unknown>[] = [...this.#grantsInFlight];
+    if (this.#releasing) waits.push(this.#releasing);
+    return waits.length > 0 ? Promise.allSettled(waits) : null;
   }
 
   #cancelLeaseRequests(): void {

@@ -6,12 +6,20 @@ interface Entry {
   session: LockSession;
   users: number;
   stopTimer: ReturnType<typeof setTimeout> | null;
+  /** Stop now (its last user left and its stop timer has not fired yet). */
+  stopNow: () => void;
 }
 
 /** Running sessions, per QueryClient, by adapter, tab and resource. */
 const running = new WeakMap<QueryClient, Map<string, Entry>>();
-/** Sessions that stopped and whose release may still be on its way. */
-const stopping = new WeakMap<QueryClient, Map<string, Promise<void>>>();
+/**
+ * By tab and resource, whatever the QueryClient or adapter: the server knows a lock by these
+ * alone, so a session in another QueryClient (a remounted provider that made its own) reclaims
+ * the very token these sessions are about to release.
+ */
+const leaving = new Map<string, Entry>();
+/** Stops whose release may still be on its way, by tab and resource. */
+const stopping = new Map<string, Promise<void>>();
 const adapterIds = new WeakMap<LockAdapter, number>();
 let nextAdapterId = 1;
 
@@ -33,15 +41,36 @@ export function retainLockSession(
   user: LockSessionUser,
 ): RetainedLockSession {
   const key = sessionKey(config);
+  const lock = lockKey(config);
   const sessions = mapFor(running, config.client);
   let entry = sessions.get(key);
   let created = false;
   if (entry && !entry.session.stopped) {
     if (entry.stopTimer !== null) clearTimeout(entry.stopTimer);
     entry.stopTimer = null;
+    if (leaving.get(lock) === entry) leaving.delete(lock);
     entry.users++;
   } else {
-    entry = { session: new LockSession(config), users: 1, stopTimer: null };
+    // Another QueryClient's session of this lock, about to stop: stop it now, and wait below.
+    leaving.get(lock)?.stopNow();
+    const fresh: Entry = {
+      session: new LockSession(config),
+      users: 1,
+      stopTimer: null,
+      stopNow: () => {
+        if (fresh.stopTimer !== null) clearTimeout(fresh.stopTimer);
+        fresh.stopTimer = null;
+        if (leaving.get(lock) === fresh) leaving.delete(lock);
+        if (sessions.get(key) === fresh) sessions.delete(key);
+        // Chained: a session that waits must also wait for the stops before this one.
+        const stopped = Promise.all([stopping.get(lock), fresh.session.stop()]).then(noop);
+        stopping.set(lock, stopped);
+        void stopped.then(() => {
+          if (stopping.get(lock) === stopped) stopping.delete(lock);
+        });
+      },
+    };
+    entry = fresh;
     sessions.set(key, entry);
     created = true;
   }
@@ -49,7 +78,7 @@ export function retainLockSession(
   const removeUser = session.addUser(user);
   if (created) {
     // A quick remount waits for the old session's release, which could kill the token it reclaims.
-    session.start(mapFor(stopping, config.client).get(key));
+    session.start(stopping.get(lock));
   }
   let released = false;
   const current = entry;
@@ -61,20 +90,20 @@ export function retainLockSession(
       removeUser();
       current.users--;
       if (current.users > 0) return;
+      leaving.set(lock, current);
       current.stopTimer = setTimeout(() => {
         current.stopTimer = null;
-        if (current.users > 0) return;
-        if (sessions.get(key) === current) sessions.delete(key);
-        const stopped = current.session.stop();
-        const pending = mapFor(stopping, config.client);
-        pending.set(key, stopped);
-        void stopped.finally(() => {
-          if (pending.get(key) === stopped) pending.delete(key);
-        });
+        if (current.users === 0) current.stopNow();
       }, 0);
     },
   };
 }
+
+function lockKey(config: LockSessionConfig): string {
+  return JSON.stringify([config.clientId, config.resourceId]);
+}
+
+function noop(): void {}
 
 function sessionKey(config: LockSessionConfig): string {
   let adapterId = adapterIds.get(config.adapter);

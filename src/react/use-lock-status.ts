@@ -25,17 +25,20 @@ export function useLockStatus(
 
   useEffect(() => statusHub.watch(ids), [statusHub, ids]);
 
-  const cache = useRef<{ views: LockStatusView[]; result: Record<string, LockStatusView> } | null>(
-    null,
-  );
+  const cache = useRef<{
+    ids: readonly string[];
+    views: LockStatusView[];
+    result: Record<string, LockStatusView>;
+  } | null>(null);
   const getSnapshot = useCallback((): Record<string, LockStatusView> => {
     const views = ids.map((id) => statusHub.view(id));
     const previous = cache.current;
+    // Compared by the ids array itself: an object's keys do not keep their order (ids that look
+    // like numbers come first), and a new object on every call makes React render forever.
     if (
       previous &&
-      previous.views.length === views.length &&
-      previous.views.every((view, index) => view === views[index]) &&
-      Object.keys(previous.result).every((id, index) => id === ids[index])
+      previous.ids === ids &&
+      previous.views.every((view, index) => view === views[index])
     ) {
       return previous.result;
     }
@@ -43,7 +46,7 @@ export function useLockStatus(
     ids.forEach((id, index) => {
       result[id] = views[index] ?? unknownLockStatus();
     });
-    cache.current = { views, result };
+    cache.current = { ids, views, result };
     return result;
   }, [statusHub, ids]);
   const serverSnapshot = useMemo(() => {
