@@ -46,7 +46,10 @@ async function readCapped(request: Request, maxBytes: number): Promise<Uint8Arra
   let total = 0;
   try {
     for (;;) {
-      const { done, value } = await reader.read();
+      const { done, value } = await reader.read().catch(() => {
+        // The client went away mid-body (or its stream failed): its request, not our failure.
+        throw malformed('could not be read to its end');
+      });
       if (done) break;
       total += value.byteLength;
       if (total > maxBytes) {

@@ -108,7 +108,15 @@ export interface LockService {
 
 export function toPublicLock(lock: StoredLock): Lock {
   const { resourceId, holder, since, acquiredAt, expiresAt, fence } = lock;
-  return { resourceId, holder: { ...holder }, since, acquiredAt, expiresAt, fence };
+  return { resourceId, holder: shownUser(holder), since, acquiredAt, expiresAt, fence };
+}
+
+/**
+ * The part of a user everyone may see as a holder. `getUser` often returns the application's
+ * whole session user (email, roles, …): none of that is kept in the store or shown to others.
+ */
+function shownUser({ id, name, avatarUrl }: LockUser): LockUser {
+  return avatarUrl === undefined ? { id, name } : { id, name, avatarUrl };
 }
 
 /** What a dead token's holder is told (DESIGN.md, the `reason` of a 409). */
@@ -173,7 +181,7 @@ export function createLockService(options: LockServiceOptions): LockService {
       const result = await call('acquire', at, () =>
         store.acquire({
           resourceId,
-          holder: user,
+          holder: shownUser(user),
           clientId,
           token,
           newToken: createLockToken(),
@@ -244,7 +252,7 @@ export function createLockService(options: LockServiceOptions): LockService {
       const result = await call('takeOver', at, () =>
         store.takeOver({
           resourceId,
-          holder: user,
+          holder: shownUser(user),
           clientId,
           expectedFence,
           expectFree: current === null,
