@@ -58,8 +58,11 @@ export function lockErrorResponse(
 
 function report(error: unknown, onError: ((error: unknown) => void) | undefined): void {
   try {
-    if (onError) onError(error);
-    else console.error(describe(error), error);
+    // An async reporter fits the type too: its rejection, unhandled, would take Node down.
+    const returned: unknown = onError ? onError(error) : console.error(describe(error), error);
+    if (typeof (returned as PromiseLike<unknown> | null)?.then === 'function') {
+      Promise.resolve(returned).catch(() => {});
+    }
   } catch {
     // A failing logger must not turn a 500 into an unhandled rejection.
   }

@@ -137,7 +137,9 @@ export function createLockService(options: LockServiceOptions): LockService {
 
   const emit = (event: LockEvent): void => {
     try {
-      options.onEvent?.(event);
+      const returned: unknown = options.onEvent?.(event);
+      // An async hook fits the type too: its rejection, unhandled, would take Node down.
+      if (isThenable(returned)) Promise.resolve(returned).catch(() => {});
     } catch {
       // An audit hook must never turn a granted lock into an error.
     }
@@ -366,6 +368,10 @@ export function createLockService(options: LockServiceOptions): LockService {
       }
     },
   };
+}
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return typeof (value as PromiseLike<unknown> | null)?.then === 'function';
 }
 
 function checkResourceId(
