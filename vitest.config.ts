@@ -1,7 +1,5 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { storybookTest } from '@storybook/addon-vitest/vitest-plugin';
-import { playwright } from '@vitest/browser-playwright';
 import { defineConfig, type TestProjectInlineConfiguration } from 'vitest/config';
 
 // Every story runs as a test in real Chromium (focus, `inert` and contrast need a browser).
@@ -9,6 +7,9 @@ const CHROMIUM = '/usr/bin/chromium';
 const storybookProjects: TestProjectInlineConfiguration[] = [];
 if (existsSync(CHROMIUM)) {
   process.env.STORYBOOK_DISABLE_TELEMETRY = '1';
+  // Imported only here: loading Storybook costs a second that machines without Chromium skip.
+  const { storybookTest } = await import('@storybook/addon-vitest/vitest-plugin');
+  const { playwright } = await import('@vitest/browser-playwright');
   storybookProjects.push({
     extends: true,
     plugins: [
@@ -47,9 +48,15 @@ if (existsSync(CHROMIUM)) {
     },
   });
 } else {
-  console.log(
-    `[page-lock] Skipping the storybook tests: no Chromium at ${CHROMIUM} (install it with: apt-get install -y chromium)`,
-  );
+  // Vitest loads this file once per project: say it once.
+  const said = Symbol.for('page-lock.no-chromium-notice');
+  const holder = globalThis as { [said]?: boolean };
+  if (!holder[said]) {
+    holder[said] = true;
+    console.log(
+      `[page-lock] Skipping the storybook tests: no Chromium at ${CHROMIUM} (install it with: apt-get install -y chromium)`,
+    );
+  }
 }
 
 export default defineConfig({
