@@ -420,6 +420,7 @@ export class LockSession {
   #enterHeld(answer: HeldResponse, sentAt: number): void {
     const wasHeld = this.#status === 'held' || this.#confirming;
     this.#token = answer.token;
+    this.#gaveUp = false;
     // A takeover's grant: the new lease query starts with it instead of an immediate refresh.
     if (this.#phase !== 'leasing') this.#switchTo('leasing', { lease: answer });
     this.#selfUserId = answer.lock.holder.id;
@@ -532,6 +533,7 @@ export class LockSession {
     const signal = token ? context.signal : undefined;
     this.#noticeSleep();
     const sentAt = this.#mono();
+    const sentAtWall = Date.now();
     let answer: AcquireResponse;
     try {
       answer = await this.#adapter.acquire(
@@ -546,6 +548,13 @@ export class LockSession {
     if (generation !== this.#generation || token !== this.#token) {
       await this.#giveBackStray(answer);
       return answer;
+    }
+    if (answer.status === 'held' && Date.now() - sentAtWall - (this.#mono() - sentAt) > SLEEP_GAP) {
+      // The machine slept while this answer was on its way, and the monotonic clock may have
+      // stood still: the server may have answered before the sleep and the lease lapsed since.
+      // Keep the token and ask again; this next request is the round trip that confirms it.
+      this.#token = answer.token;
+      return this.#lease(context);
     }
     switch (answer.status) {
       case 'held':
