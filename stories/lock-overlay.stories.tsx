@@ -284,6 +284,54 @@ export const NetworkError: Story = {
   },
 };
 
+/**
+ * The fail-safe: this tab held the lock, then lost the server. It keeps editing only until its
+ * lease would have lapsed (3 s here), then it is `lost` (`unreachable`) and keeps trying; once
+ * the server answers again, Retry resumes the same lease.
+ */
+export const LostUnreachable: Story = {
+  loaders: [lockWorldLoader({ ttl: 3_000 })],
+  async play({ canvasElement, loaded, msw }) {
+    const world = worldOf(loaded);
+    await expectLockStatus(canvasElement, 'held');
+    msw.use(http.all(`*${LOCKS_BASE_URL}/*`, () => HttpResponse.error()));
+
+    const dialog = await within(canvasElement).findByRole('dialog', {}, { timeout: 8_000 });
+    await expect(dialog).toHaveAccessibleName(
+      'The connection to the server was lost, so this page is no longer reserved for you.',
+    );
+    await expectReadOnlyEditor(canvasElement);
+    await expect(world.callbacks.onLost).toHaveBeenCalledWith(
+      expect.objectContaining({ reason: 'unreachable' }),
+    );
+
+    msw.use(...createLockHandlers({ baseUrl: LOCKS_BASE_URL, server: world.server, user: me }));
+    await userEvent.click(within(dialog).getByRole('button', { name: 'Retry' }));
+    await expectLockStatus(canvasElement, 'held');
+    await expectEditorUsable(canvasElement);
+  },
+};
+
+/**
+ * Without children the overlay covers the whole page: it is portalled into `<body>` and makes
+ * the rest of the page (here Storybook's root, editor included) inert until the lock is free.
+ */
+export const WholePage: Story = {
+  loaders: [aliceHoldsThePage],
+  render: (args, { loaded }) => (
+    <LockScene world={loaded.world as LockWorld} overlay={args} scope="page" />
+  ),
+  async play({ canvasElement }) {
+    const dialog = await within(document.body).findByRole('dialog', {}, { timeout: 5_000 });
+    await expect(canvasElement).not.toContainElement(dialog);
+    await expect(canvasElement.closest('[inert]')).not.toBeNull();
+    await expect(dialog).toHaveAccessibleName(/^Alice Martin has been editing this page since/);
+    await waitFor(() => expect(dialog).toContainElement(document.activeElement as HTMLElement));
+    await userEvent.tab();
+    await expect(dialog).toContainElement(document.activeElement as HTMLElement);
+  },
+};
+
 /** `blockEditing={false}`: a notice above the editor instead of a modal; the editor stays usable. */
 export const NonBlockingNotice: Story = {
   args: { blockEditing: false },

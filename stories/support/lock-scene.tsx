@@ -24,6 +24,11 @@ export interface LockSceneProps {
   provider?: Partial<PageLockProviderProps>;
   /** The editor under the overlay; the default is {@link PageEditor}. */
   children?: ReactNode;
+  /**
+   * `children` (default): the overlay wraps the editor. `page`: the overlay has no children and
+   * covers the whole page, the editor sits beside it.
+   */
+  scope?: 'children' | 'page';
 }
 
 /**
@@ -44,7 +49,14 @@ export function LockScene(props: LockSceneProps): ReactNode {
       <main className="story-page">
         <h1>Edit page “Contact”</h1>
         <LockStatusLine />
-        <LockOverlay {...props.overlay}>{props.children ?? <PageEditor />}</LockOverlay>
+        {props.scope === 'page' ? (
+          <>
+            <LockOverlay {...props.overlay} />
+            {props.children ?? <PageEditor />}
+          </>
+        ) : (
+          <LockOverlay {...props.overlay}>{props.children ?? <PageEditor />}</LockOverlay>
+        )}
       </main>
     </PageLockProvider>
   );
