@@ -67,8 +67,12 @@ if (redisUrl) {
       const client = new Redis(redisUrl);
       const prefix = `page-lock-review:${randomBytes(6).toString('hex')}:`;
       cleanups.push(async () => {
-        const [, keys] = await client.scan('0', 'MATCH', `${prefix}*`, 'COUNT', 1000);
-        if (keys.length > 0) await client.del(...keys);
+        let cursor = '0';
+        do {
+          const [next, keys] = await client.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
+          if (keys.length > 0) await client.del(...keys);
+          cursor = next;
+        } while (cursor !== '0');
         await client.quit();
       });
       return createRedisLockStore({ client, prefix });
