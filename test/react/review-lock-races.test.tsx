@@ -136,3 +136,33 @@ describe('manual mode under a slow network', () => {
     expect(await network.server.service.list()).toEqual([]);
   });
 });
+
+/** One tab: an editor and a sidebar, each under a provider that makes its own QueryClient. */
+function EditorAndSidebar({ showSidebar }: { showSidebar: boolean }) {
+  const adapter = network.adapterFor(alice);
+  return (
+    <>
+      <PageLockProvider adapter={adapter} clientId="alice-tab" resourceId="page:1">
+        <Status />
+      </PageLockProvider>
+      {showSidebar ? (
+        <PageLockProvider adapter={adapter} clientId="alice-tab" resourceId="page:1">
+          <Status />
+        </PageLockProvider>
+      ) : null}
+    </>
+  );
+}
+
+describe('two providers that each own a QueryClient, on one resource', () => {
+  it('keeps the lock of the one still mounted when the other unmounts', async () => {
+    const { rerender } = render(<EditorAndSidebar showSidebar />);
+    await waitFor(() => expect(screen.getAllByText('held')).toHaveLength(2));
+    rerender(<EditorAndSidebar showSidebar={false} />);
+    const refreshes = network.count('refresh');
+    await waitFor(() => expect(network.count('refresh')).toBeGreaterThanOrEqual(refreshes + 3));
+    expect(screen.getByRole('status').textContent).toBe('held');
+    expect(network.count('release')).toBe(0);
+    expect(await network.server.service.list()).toHaveLength(1);
+  });
+});
