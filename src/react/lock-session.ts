@@ -126,6 +126,13 @@ export class LockSession {
   readonly #grantsInFlight = new Set<Promise<unknown>>();
   /** `release()` was called and no acquire since: a lease of this tab seen now is given back. */
   #gaveUp = false;
+  /** What this tab was when the page went into the back/forward cache: it comes back as that. */
+  #leftAs: LeftAs | null = null;
+  /**
+   * Back from the back/forward cache after holding the lock with this fence: the editor shows the
+   * content of that moment, stale if anyone else held the page since (a grant beyond fence + 1).
+   */
+  #heldFenceBeforeCache: number | null = null;
 
   constructor(config: LockSessionConfig) {
     this.#client = config.client;
@@ -556,8 +563,17 @@ export class LockSession {
       this.#token = answer.token;
       return this.#lease(context);
     }
+    const heldFenceBeforeCache = token ? null : this.#heldFenceBeforeCache;
+    if (!token) this.#heldFenceBeforeCache = null;
     switch (answer.status) {
       case 'held':
+        if (heldFenceBeforeCache !== null && answer.lock.fence > heldFenceBeforeCache + 1) {
+          // Someone else held the page while this one sat in the cache: its content is stale.
+          this.#applyServerTime(answer.now);
+          await this.#giveBackStray(answer);
+          if (generation === this.#generation) this.#enterLost('edited-meanwhile', null);
+          break;
+        }
         this.#enterHeld(answer, sentAt);
         break;
       case 'locked':
@@ -710,18 +726,16 @@ export class LockSession {
         this.#pageHide();
         return;
       case 'pageshow':
-        if (event.persisted && this.#phase === 'paused') {
-          if (this.#acquireMode() === 'mount') this.#startLeasing();
-          else this.#observe({ status: 'free', acquireWhenFree: false, fetchNow: true });
-        }
+        if (event.persisted && this.#phase === 'paused') this.#comeBack();
         return;
     }
   };
 
   /** The page is going away: polls cancelled first, then the lease given back by beacon. */
   #pageHide(): void {
-    if (this.#phase === 'stopped' || this.#phase === 'idle') return;
+    if (this.#phase === 'stopped' || this.#phase === 'idle' || this.#phase === 'paused') return;
     const token = this.#token;
+    this.#leftAs = this.#describeForCache();
     this.#cancelLeaseRequests();
     this.#token = null;
     this.#clearDeadline();
@@ -732,6 +746,44 @@ export class LockSession {
     if (token) {
       this.#track(this.#adapter.release(this.resourceId, token, { keepalive: true }).catch(noop));
       this.#broadcast('released');
+    }
+  }
+
+  #describeForCache(): LeftAs {
+    if (this.#token && this.#lock) return { kind: 'holder', fence: this.#lock.fence };
+    if (this.#phase === 'lost') return { kind: 'lost', reason: this.#reason, lock: this.#lock };
+    if (this.#phase === 'observing' && this.#sawLocked && this.#lock) {
+      return { kind: 'blocked', lock: this.#lock, canTakeOver: this.#canTakeOver };
+    }
+    return { kind: 'other' };
+  }
+
+  /** Back from the back/forward cache (`pageshow` with `persisted`): go on as what it left as. */
+  #comeBack(): void {
+    const left = this.#leftAs ?? { kind: 'other' };
+    this.#leftAs = null;
+    switch (left.kind) {
+      case 'holder':
+        this.#heldFenceBeforeCache = left.fence;
+        this.#startLeasing();
+        return;
+      case 'lost':
+        // Still stale, still nothing to poll.
+        this.#reason = left.reason;
+        this.#setLock(left.lock, left.lock !== null && this.#isSelfHolder(left.lock), false);
+        this.#switchTo('lost');
+        this.#setStatus('lost');
+        return;
+      case 'blocked':
+        // A blocked tab looks, never acquires: when the page is free it reloads (`onAvailable`).
+        this.#setLock(left.lock, this.#isSelfHolder(left.lock), left.canTakeOver);
+        this.#observe({ status: 'locked', acquireWhenFree: false, fetchNow: true });
+        this.#sawLocked = true;
+        return;
+      case 'other':
+        if (this.#acquireMode() === 'mount') this.#startLeasing();
+        else this.#observe({ status: 'free', acquireWhenFree: false, fetchNow: true });
+        return;
     }
   }
 
@@ -944,6 +996,13 @@ export class LockSession {
     while (this.#pending.size > 0) await Promise.allSettled([...this.#pending]);
   }
 }
+
+/** What a tab was when its page went into the back/forward cache. */
+type LeftAs =
+  | { kind: 'holder'; fence: number }
+  | { kind: 'lost'; reason: PageLockLostReason | null; lock: Lock | null }
+  | { kind: 'blocked'; lock: Lock; canTakeOver: boolean }
+  | { kind: 'other' };
 
 /** The state of a lock that is not running (disabled, not started, or server rendering). */
 export function idleSnapshot(resourceId: string | undefined): PageLockSnapshot {
