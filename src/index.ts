@@ -27,7 +27,6 @@ export {
 } from './react/lock-options';
 export type { LockStatusView } from './react/lock-status-hub';
 export * from './react/overlay/index';
-export * from './react/overlay/index';
 export { type PageLockSettings, usePageLockSettings } from './react/page-lock-context';
 export { PageLockProvider, type PageLockProviderProps } from './react/page-lock-provider';
 export type { PageLockLostReason, PageLockState, PageLockStatus } from './react/types';
