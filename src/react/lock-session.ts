@@ -126,6 +126,8 @@ export class LockSession {
   readonly #grantsInFlight = new Set<Promise<unknown>>();
   /** `release()` was called and no acquire since: a lease of this tab seen now is given back. */
   #gaveUp = false;
+  /** Manual mode since the start, waiting for `acquire()`, nobody seen holding the page. */
+  #waitingForManualAcquire = false;
   /** What this tab was when the page went into the back/forward cache: it comes back as that. */
   #leftAs: LeftAs | null = null;
   /**
@@ -169,6 +171,7 @@ export class LockSession {
   addUser(user: LockSessionUser): () => void {
     this.#users.add(user);
     this.#syncObservers();
+    this.#acquireForMountUsers();
     return () => {
       this.#users.delete(user);
       this.#syncObservers();
@@ -178,6 +181,17 @@ export class LockSession {
   /** The users' options changed (e.g. a smaller `pollInterval`): apply them. */
   optionsChanged(): void {
     this.#syncObservers();
+    this.#acquireForMountUsers();
+  }
+
+  /**
+   * A user that locks on mount joined (or switched to it) while the session sits `free` in manual
+   * mode: lock now, as that user would on its own. Not after `release()` (that was a decision),
+   * nor once someone else was seen holding the page (the editor's content may be stale).
+   */
+  #acquireForMountUsers(): void {
+    if (!this.#waitingForManualAcquire || this.#status !== 'free') return;
+    if (this.#acquireMode() === 'mount') this.#startLeasing();
   }
 
   // ——— lifetime ———
@@ -216,7 +230,7 @@ export class LockSession {
 
     const begin = (): void => {
       if (this.#acquireMode() === 'mount') this.#startLeasing();
-      else this.#observe({ status: 'free', acquireWhenFree: false, fetchNow: true });
+      else this.#waitForManualAcquire();
     };
     if (after) {
       this.#phase = 'busy';
@@ -392,6 +406,11 @@ export class LockSession {
     this.#setStatus('acquiring');
   }
 
+  #waitForManualAcquire(): void {
+    this.#observe({ status: 'free', acquireWhenFree: false, fetchNow: true });
+    this.#waitingForManualAcquire = true;
+  }
+
   #observe(options: { status: PageLockStatus; acquireWhenFree: boolean; fetchNow: boolean }): void {
     this.#acquireWhenFree = options.acquireWhenFree;
     this.#confirming = false;
@@ -413,6 +432,7 @@ export class LockSession {
   ): void {
     this.#generation++;
     this.#phase = phase;
+    this.#waitingForManualAcquire = false;
     if (seed.status !== undefined) this.#client.setQueryData(this.#statusKey(), seed.status);
     if (seed.lease !== undefined) this.#client.setQueryData(this.#leaseKey(), seed.lease);
     this.#syncObservers();
@@ -664,6 +684,7 @@ export class LockSession {
       case 'locked':
         this.#setLock(answer.lock, answer.isSelf, answer.canTakeOver);
         this.#sawLocked = true;
+        this.#waitingForManualAcquire = false;
         // Someone holds it now: when it frees up this tab is told, it does not grab it.
         this.#acquireWhenFree = false;
         this.#setStatus('locked');
@@ -782,7 +803,7 @@ export class LockSession {
         return;
       case 'other':
         if (this.#acquireMode() === 'mount') this.#startLeasing();
-        else this.#observe({ status: 'free', acquireWhenFree: false, fetchNow: true });
+        else this.#waitForManualAcquire();
         return;
     }
   }
