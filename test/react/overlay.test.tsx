@@ -303,6 +303,16 @@ describe('after this tab lost the lock', () => {
     expect(navigation.reload).toHaveBeenCalledTimes(1);
   });
 
+  it('lets a text field wrapped in its label be clicked into, but not typed into', async () => {
+    const user = userEvent.setup();
+    render(<Editor lock={lost('taken-over')} />);
+    const textarea = screen.getByRole('textbox', { name: 'Body' }) as HTMLTextAreaElement;
+    await user.click(textarea);
+    expect(document.activeElement).toBe(textarea);
+    await user.keyboard('typed');
+    expect(textarea.value).toBe('');
+  });
+
   it('gives the editor back when the lock comes back (a retry resumed it)', async () => {
     const user = userEvent.setup();
     const { container, rerender } = render(<Editor lock={lost('unreachable', null)} />);
@@ -386,6 +396,103 @@ describe('focus', () => {
     const { rerender } = render(<Editor lock={lockedByAlice()} />);
     rerender(<Editor lock={lost('taken-over')} />);
     expect(document.activeElement).toBe(screen.getByRole('button', { name: 'Reload' }));
+  });
+});
+
+/** Alice's and Bob's editors, each under its own overlay; Bob's opens second. */
+function TwoEditors(props: { alices: PageLockState; bobs?: PageLockState }) {
+  return (
+    <>
+      <section aria-label="Alice's tab">
+        <Editor lock={props.alices} />
+      </section>
+      {props.bobs && (
+        <section aria-label="Bob's tab">
+          <Editor lock={props.bobs} />
+        </section>
+      )}
+    </>
+  );
+}
+
+/** The dialog buttons inside one tab's region. */
+const buttonsIn = (tab: string) => {
+  const panel = within(screen.getByRole('region', { name: tab }));
+  return {
+    goBack: panel.getByRole('button', { name: 'Go back' }),
+    takeOver: panel.queryByRole('button', { name: 'Take over' }),
+  };
+};
+
+describe('two blocking overlays in one page (two editors side by side)', () => {
+  it('holds focus in the newest, leaves focus in the older alone, and hands it back when the newest goes', async () => {
+    const user = userEvent.setup();
+    const outside = document.createElement('button');
+    outside.textContent = 'Elsewhere on the page';
+    addToBody(outside);
+    const alices = lockedByAlice({ canTakeOver: true });
+    const { rerender } = render(<TwoEditors alices={alices} />, { wrapper: StrictMode });
+    const alicesButtons = buttonsIn("Alice's tab");
+    expect(document.activeElement).toBe(alicesButtons.goBack);
+
+    // Two traps that each pulled focus into their own panel overflowed the stack here.
+    rerender(<TwoEditors alices={alices} bobs={lockedByAlice({ canTakeOver: true })} />);
+    const bobsButtons = buttonsIn("Bob's tab");
+    expect(document.activeElement).toBe(bobsButtons.goBack);
+    await user.tab();
+    expect(document.activeElement).toBe(bobsButtons.takeOver);
+    await user.tab();
+    expect(document.activeElement).toBe(bobsButtons.goBack);
+    await user.tab({ shift: true });
+    expect(document.activeElement).toBe(bobsButtons.takeOver);
+    outside.focus();
+    expect(document.activeElement).toBe(bobsButtons.goBack);
+    // A click into the older dialog is not fought over.
+    alicesButtons.takeOver?.focus();
+    expect(document.activeElement).toBe(alicesButtons.takeOver);
+
+    bobsButtons.takeOver?.focus();
+    rerender(<TwoEditors alices={alices} />);
+    expect(document.activeElement).toBe(alicesButtons.goBack);
+    await user.tab();
+    expect(document.activeElement).toBe(alicesButtons.takeOver);
+    await user.tab();
+    expect(document.activeElement).toBe(alicesButtons.goBack);
+    outside.focus();
+    expect(document.activeElement).toBe(alicesButtons.goBack);
+  });
+
+  it('lets the older one take focus back when what had it before the newest is gone', () => {
+    const { rerender } = render(<TwoEditors alices={lockedByAlice({ canTakeOver: true })} />);
+    buttonsIn("Alice's tab").takeOver?.focus();
+    rerender(
+      <TwoEditors
+        alices={lockedByAlice({ canTakeOver: true })}
+        bobs={lockedByAlice({ canTakeOver: true })}
+      />,
+    );
+    expect(document.activeElement).toBe(buttonsIn("Bob's tab").goBack);
+    // Alice's Take over (where focus came from) disappears while Bob's dialog holds focus.
+    rerender(<TwoEditors alices={lockedByAlice()} bobs={lockedByAlice({ canTakeOver: true })} />);
+    expect(document.activeElement).toBe(buttonsIn("Bob's tab").goBack);
+    rerender(<TwoEditors alices={lockedByAlice()} />);
+    expect(document.activeElement).toBe(buttonsIn("Alice's tab").goBack);
+  });
+
+  it('lets a lost lock opened last leave its editor selectable, the older block still inert', async () => {
+    const user = userEvent.setup();
+    const { rerender } = render(<TwoEditors alices={lockedByAlice()} />);
+    rerender(<TwoEditors alices={lockedByAlice()} bobs={lost('taken-over')} />);
+    const bobsTab = within(screen.getByRole('region', { name: "Bob's tab" }));
+    expect(document.activeElement).toBe(bobsTab.getByRole('button', { name: 'Reload' }));
+    const bobsText = bobsTab.getByRole('textbox', { name: 'Body' });
+    await user.click(bobsText);
+    expect(document.activeElement).toBe(bobsText);
+    const alicesText = within(screen.getByRole('region', { name: "Alice's tab" })).getByRole(
+      'textbox',
+      { name: 'Body', hidden: true },
+    );
+    expect(alicesText.closest('[inert]')).not.toBeNull();
   });
 });
 

@@ -34,6 +34,13 @@ const OPERABLE =
   'input[type="button"], input[type="submit"], input[type="reset"], input[type="file"], ' +
   'input[type="range"], input[type="color"], input[type="image"]';
 
+// Fields that only take text: a click there selects or places the caret, even inside a <label>
+// (which OPERABLE lists for the checkboxes it would toggle). Their edits are cancelled anyway.
+const TEXT_FIELD =
+  'textarea, input:not([type]), input[type="text"], input[type="search"], input[type="email"], ' +
+  'input[type="url"], input[type="tel"], input[type="password"], ' +
+  '[contenteditable]:not([contenteditable="false"])';
+
 /** Whether a key press only reads (moves, selects, copies) rather than edits. */
 export function isReadingKey(event: KeyboardEvent): boolean {
   if (READING_KEYS.has(event.key) || /^F\d{1,2}$/.test(event.key)) return true;
@@ -58,7 +65,10 @@ export function guardReadOnly(elements: readonly Element[]): () => void {
     if (event instanceof KeyboardEvent && !isReadingKey(event)) swallow(event);
   };
   const onOperate = (event: Event) => {
-    if (event.target instanceof Element && event.target.closest(OPERABLE)) swallow(event);
+    const target = event.target;
+    if (target instanceof Element && target.closest(OPERABLE) && !target.matches(TEXT_FIELD)) {
+      swallow(event);
+    }
   };
   const listeners: Array<[string, (event: Event) => void]> = [
     ...EDIT_EVENTS.map((type) => [type, swallow] as [string, (event: Event) => void]),

@@ -1,6 +1,13 @@
 'use client';
 
 import { type RefObject, useEffect, useRef } from 'react';
+import {
+  type ActiveFocusTrap,
+  activateFocusTrap,
+  currentFocusTrap,
+  deactivateFocusTrap,
+  isInsideActiveFocusTrap,
+} from './focus-trap-stack';
 
 const TABBABLE = [
   'a[href]',
@@ -40,6 +47,10 @@ export interface FocusTrapOptions {
  * pulls focus back if it escapes (a click on a part of the page that is not inert). On
  * deactivation returns focus to where it was, as a modal dialog does
  * (https://www.w3.org/WAI/ARIA/apg/patterns/dialog-modal/).
+ *
+ * Several overlays in one document (two editors side by side) share one stack of active traps:
+ * only the most recently activated one reacts, focus inside any active one's container is left
+ * alone, and when the newest deactivates the one before it holds focus again.
  */
 export function useFocusTrap(
   container: RefObject<HTMLElement | null>,
@@ -57,10 +68,14 @@ export function useFocusTrap(
     }
 
     const focusFirst = () => (tabbableElements(element)[0] ?? element).focus();
+    const self: ActiveFocusTrap = { container: element, trap, focusInside: focusFirst };
+    // On the stack before focus moves in, so an older trap's `focusin` sees it is not its turn.
+    activateFocusTrap(self);
     if (!element.contains(ownerDocument.activeElement)) focusFirst();
 
+    const reacts = () => trap && currentFocusTrap(ownerDocument) === self;
     const onKeyDown = (event: KeyboardEvent) => {
-      if (!trap || event.key !== 'Tab' || event.defaultPrevented) return;
+      if (event.key !== 'Tab' || event.defaultPrevented || !reacts()) return;
       const tabbable = tabbableElements(element);
       const first = tabbable[0];
       const last = tabbable[tabbable.length - 1];
@@ -79,7 +94,8 @@ export function useFocusTrap(
       }
     };
     const onFocusIn = (event: FocusEvent) => {
-      if (trap && event.target instanceof Node && !element.contains(event.target)) focusFirst();
+      if (!reacts() || !(event.target instanceof Node)) return;
+      if (!isInsideActiveFocusTrap(event.target)) focusFirst();
     };
 
     element.addEventListener('keydown', onKeyDown);
@@ -87,6 +103,7 @@ export function useFocusTrap(
     return () => {
       element.removeEventListener('keydown', onKeyDown);
       ownerDocument.removeEventListener('focusin', onFocusIn);
+      deactivateFocusTrap(self);
       // Only when focus is still ours to give back: the app may have moved it on purpose.
       const focusNow = ownerDocument.activeElement;
       const focusIsOurs =
@@ -99,15 +116,23 @@ export function useFocusTrap(
       ) {
         previouslyFocused.focus();
       }
+      // An older overlay still blocking takes focus back when it found nowhere to go (the
+      // element it came from is gone, or inert): moving to <body> fires no `focusin`.
+      const next = currentFocusTrap(ownerDocument);
+      if (next?.trap && !isInsideActiveFocusTrap(ownerDocument.activeElement)) {
+        next.focusInside();
+      }
     };
   }, [container, active, trap]);
 
   // When the content changes under an active trap (locked → lost), the focused button may be
-  // gone and focus has fallen back to <body>: bring it back in.
+  // gone and focus has fallen back to <body>: bring it back in, unless a newer overlay holds it.
   useEffect(() => {
     const element = container.current;
     if (!active || !element || contentKey === undefined) return;
-    if (!element.contains(element.ownerDocument.activeElement)) {
+    const ownerDocument = element.ownerDocument;
+    if (currentFocusTrap(ownerDocument)?.container !== element) return;
+    if (!isInsideActiveFocusTrap(ownerDocument.activeElement)) {
       (tabbableElements(element)[0] ?? element).focus();
     }
   }, [container, active, contentKey]);
