@@ -459,6 +459,15 @@ export class LockSession {
     this.#confirming = false;
     this.#slept = false;
     this.#deadline = sentAt + (answer.lock.expiresAt - answer.now);
+    if (this.#deadline <= this.#mono() && (wasHeld || this.#status === 'lost')) {
+      // Answered later than the lease it gives would last: it may have lapsed already. As when
+      // the deadline passes: not the holder, token kept, trying again at the next poll.
+      this.#cancelDeadline?.();
+      this.#cancelDeadline = null;
+      this.#syncObservers();
+      this.#leaseRanOut();
+      return;
+    }
     this.#armDeadline();
     this.#setStatus('held');
     this.#syncObservers();
