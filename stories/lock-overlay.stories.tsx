@@ -1,9 +1,11 @@
 import type { Meta, StoryObj } from '@storybook/react-vite';
 import { delay, HttpResponse, http } from 'msw';
+import { type CSSProperties, type ReactNode, useId, useState } from 'react';
 import { expect, userEvent, waitFor, within } from 'storybook/test';
 import { PROTOCOL_VERSION, PROTOCOL_VERSION_HEADER } from '../src/core/protocol';
 import { createLockHandlers } from '../src/msw';
-import { LockOverlay, type LockOverlayMessages } from '../src/react/overlay';
+import { LockOverlay, type LockOverlayMessages, type LockOverlayProps } from '../src/react/overlay';
+import { PageLockProvider } from '../src/react/page-lock-provider';
 import {
   editorBody,
   expectEditorUsable,
@@ -11,10 +13,15 @@ import {
   expectModalOverEditor,
   expectReadOnlyEditor,
 } from './support/checks';
-import { LockScene } from './support/lock-scene';
-import { LOCKS_BASE_URL, type LockWorld, lockWorldLoader } from './support/lock-world';
+import { LockScene, LockStatusLine } from './support/lock-scene';
+import {
+  LOCKS_BASE_URL,
+  type LockWorld,
+  lockWorldLoader,
+  STORY_POLL_INTERVAL,
+} from './support/lock-world';
 import { navigation } from './support/navigation';
-import { EDITOR_TEXT } from './support/page-editor';
+import { EDITOR_TEXT, PageEditor } from './support/page-editor';
 import { alice, me } from './support/users';
 
 const MINUTE = 60_000;
@@ -439,5 +446,143 @@ export const DarkTheme: Story = {
     const dialog = await expectModalOverEditor(canvasElement);
     await expect(getComputedStyle(dialog).backgroundColor).toBe('rgb(22, 27, 34)');
     await expect(getComputedStyle(dialog).color).toBe('rgb(230, 237, 243)');
+  },
+};
+
+/**
+ * The theme set on an ancestor of the overlay (a wrapper's `style` here; a `.my-admin { … }` or
+ * `:root { … }` rule works the same): the stylesheet's defaults have no specificity, so the
+ * ancestor's values reach the panel and its buttons.
+ */
+export const ThemedFromAnAncestor: Story = {
+  loaders: [aliceHoldsThePage],
+  decorators: [
+    (Story) => (
+      <div
+        className="my-admin"
+        style={
+          { '--page-lock-surface': '#eef6ff', '--page-lock-accent': '#6639ba' } as CSSProperties
+        }
+      >
+        <Story />
+      </div>
+    ),
+  ],
+  async play({ canvasElement }) {
+    const dialog = await expectModalOverEditor(canvasElement);
+    await expect(getComputedStyle(dialog).backgroundColor).toBe('rgb(238, 246, 255)');
+    const goBack = within(dialog).getByRole('button', { name: 'Go back' });
+    await expect(getComputedStyle(goBack).backgroundColor).toBe('rgb(102, 57, 186)');
+    // What the ancestor left alone keeps the stylesheet's default.
+    await expect(getComputedStyle(dialog).color).toBe('rgb(31, 35, 40)');
+  },
+};
+
+/** One editor of the page, in its own tab (`clientId`), under its own overlay. */
+function EditorTab(props: {
+  world: LockWorld;
+  clientId: string;
+  name: string;
+  overlay: Omit<LockOverlayProps, 'children'>;
+}): ReactNode {
+  const headingId = useId();
+  const { world } = props;
+  return (
+    <section className="story-pane" aria-labelledby={headingId}>
+      <h2 id={headingId}>{props.name}</h2>
+      <PageLockProvider
+        adapter={world.adapter}
+        resourceId={world.resourceId}
+        clientId={props.clientId}
+        pollInterval={STORY_POLL_INTERVAL}
+        {...world.callbacks}
+      >
+        <LockStatusLine />
+        <LockOverlay {...props.overlay}>
+          <PageEditor label={`${props.name}: page editor`} />
+        </LockOverlay>
+      </PageLockProvider>
+    </section>
+  );
+}
+
+/** Two editors in one document; the second opens (and closes) on request. */
+function TwoEditorTabs(props: {
+  world: LockWorld;
+  overlay: Omit<LockOverlayProps, 'children'>;
+}): ReactNode {
+  const [secondIsOpen, setSecondIsOpen] = useState(false);
+  return (
+    <div className="story-page">
+      <div className="story-toolbar">
+        <button type="button" onClick={() => setSecondIsOpen((open) => !open)}>
+          {secondIsOpen ? 'Close the second editor' : 'Open a second editor'}
+        </button>
+      </div>
+      <div className="story-columns">
+        <EditorTab
+          world={props.world}
+          clientId={props.world.clientId}
+          name="First editor"
+          overlay={props.overlay}
+        />
+        {secondIsOpen && (
+          <EditorTab
+            world={props.world}
+            clientId="this-tab-2"
+            name="Second editor"
+            overlay={props.overlay}
+          />
+        )}
+      </div>
+    </div>
+  );
+}
+
+/**
+ * Two blocking overlays in one document (two editors side by side, or this docs page): the one
+ * opened last holds focus, focus moved into the other is left there, and when the last one goes
+ * the other holds focus again. Two traps each pulling focus into their own panel used to
+ * overflow the call stack here.
+ */
+export const TwoBlockedEditors: Story = {
+  loaders: [aliceHoldsThePage],
+  render: (args, { loaded }) => <TwoEditorTabs world={worldOf(loaded)} overlay={args} />,
+  async play({ canvasElement }) {
+    const canvas = within(canvasElement);
+    const focused = () => document.activeElement as HTMLElement;
+    const dialogIn = async (name: string) => {
+      const tab = await canvas.findByRole('region', { name });
+      return within(tab).findByRole('dialog', {}, { timeout: 5_000 });
+    };
+    const first = await dialogIn('First editor');
+    await waitFor(() => expect(first).toContainElement(focused()));
+
+    const toggle = canvas.getByRole('button', { name: 'Open a second editor' });
+    await userEvent.click(toggle);
+    const second = await dialogIn('Second editor');
+    await waitFor(() => expect(second).toContainElement(focused()));
+    await userEvent.tab();
+    await expect(second).toContainElement(focused());
+    await userEvent.tab({ shift: true });
+    await expect(second).toContainElement(focused());
+    for (const name of ['First editor', 'Second editor']) {
+      const tab = canvas.getByRole('region', { name });
+      await expect(editorBody(tab).closest('[inert]')).not.toBeNull();
+    }
+    toggle.focus();
+    await expect(second).toContainElement(focused());
+
+    const firstGoBack = within(first).getByRole('button', { name: 'Go back' });
+    firstGoBack.focus();
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    await expect(focused()).toBe(firstGoBack);
+
+    within(second).getByRole('button', { name: 'Go back' }).focus();
+    await userEvent.click(canvas.getByRole('button', { name: 'Close the second editor' }));
+    await expect(canvas.queryByRole('region', { name: 'Second editor' })).toBeNull();
+    await waitFor(() => expect(first).toContainElement(focused()));
+    toggle.focus();
+    await expect(first).toContainElement(focused());
   },
 };
