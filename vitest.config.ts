@@ -1,9 +1,10 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { defineConfig, type TestProjectInlineConfiguration } from 'vitest/config';
+import { CHROMIUM_ARGS, CHROMIUM_PATH } from './test/e2e/support/chromium';
 
 // Every story runs as a test in real Chromium (focus, `inert` and contrast need a browser).
-const CHROMIUM = '/usr/bin/chromium';
+const CHROMIUM = CHROMIUM_PATH;
 const storybookProjects: TestProjectInlineConfiguration[] = [];
 if (existsSync(CHROMIUM)) {
   process.env.STORYBOOK_DISABLE_TELEMETRY = '1';
@@ -33,14 +34,7 @@ if (existsSync(CHROMIUM)) {
         provider: playwright({
           launchOptions: {
             executablePath: CHROMIUM,
-            args: [
-              '--no-sandbox',
-              '--disable-gpu',
-              '--disable-background-networking',
-              '--disable-component-update',
-              '--disable-sync',
-              '--no-first-run',
-            ],
+            args: CHROMIUM_ARGS,
           },
         }),
         instances: [{ browser: 'chromium' }],

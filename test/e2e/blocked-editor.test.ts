@@ -1,11 +1,11 @@
 import { mkdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import type { Browser, BrowserContext } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { isChromiumInstalled, launchChromium } from './support/chromium';
-import { type DemoServer, startDemoServer } from './support/demo-server';
-import { openEditor, serverLockStatus, signIn, waitForLockStatus } from './support/demo-users';
+import { describe, expect, it } from 'vitest';
+import { isChromiumInstalled } from './support/chromium';
+import { useDemoSession } from './support/demo-session';
+import type { DemoUserName } from './support/demo-users';
+import { openEditor, serverLockStatus, waitForLockStatus } from './support/demo-users';
 
 const SCREENSHOT_DIR = path.join(import.meta.dirname, '__screenshots__');
 const AXE_PATH = createRequire(import.meta.url).resolve('axe-core/axe.min.js');
@@ -16,42 +16,25 @@ interface AxeRunner {
 }
 
 describe.skipIf(!isChromiumInstalled())('an editor someone else is editing', () => {
-  let server: DemoServer;
-  let browser: Browser;
-  const contexts: BrowserContext[] = [];
+  const demo = useDemoSession();
 
-  beforeAll(async () => {
-    [server, browser] = await Promise.all([startDemoServer(), launchChromium()]);
-  });
-  afterEach(async () => {
-    await Promise.all(contexts.splice(0).map((context) => context.close()));
-  });
-  afterAll(async () => {
-    await browser?.close();
-    await server?.stop();
-  });
-
-  async function as(name: 'Alice' | 'Bob' | 'Carol'): Promise<BrowserContext> {
-    const context = await signIn(browser, server, name);
-    contexts.push(context);
-    return context;
-  }
+  const as = (name: DemoUserName) => demo.as(name);
 
   it('shows Bob that Alice has been editing page 1 since when, and lets him type nothing', async () => {
     const alice = await as('Alice');
     const bob = await as('Bob');
-    const alicePage = await openEditor(alice, server, 1);
+    const alicePage = await openEditor(alice, demo.server, 1);
     await waitForLockStatus(alicePage, 'held');
     await alicePage.locator('input[name="title"]').fill('Home, as Alice left it');
 
-    const bobPage = await openEditor(bob, server, 1);
+    const bobPage = await openEditor(bob, demo.server, 1);
     const dialog = bobPage.getByRole('dialog');
     await dialog.waitFor();
     const heading = (await dialog.getByRole('heading').textContent()) ?? '';
     const shown = heading.match(/^Alice has been editing this page since (\d{1,2}):(\d{2})/);
     expect(shown, heading).not.toBeNull();
     // The time shown is when Alice began, as the server recorded it (the browser is set to UTC).
-    const { lock } = await serverLockStatus(bob, server, 'page:1');
+    const { lock } = await serverLockStatus(bob, demo.server, 'page:1');
     const since = new Date(lock?.since ?? 0);
     expect([Number(shown?.[1]), Number(shown?.[2])]).toEqual([
       since.getUTCHours(),
@@ -94,11 +77,11 @@ describe.skipIf(!isChromiumInstalled())('an editor someone else is editing', () 
   it('tells Bob that Carol took his page over, and the server refuses his save', async () => {
     const bob = await as('Bob');
     const carol = await as('Carol');
-    const bobPage = await openEditor(bob, server, 2);
+    const bobPage = await openEditor(bob, demo.server, 2);
     await waitForLockStatus(bobPage, 'held');
     await bobPage.locator('textarea[name="body"]').fill("Bob's unsaved draft");
 
-    const carolPage = await openEditor(carol, server, 2);
+    const carolPage = await openEditor(carol, demo.server, 2);
     const carolDialog = carolPage.getByRole('dialog');
     await carolDialog.waitFor();
     expect(await carolDialog.getByRole('heading').textContent()).toMatch(/^Bob has been editing/);
@@ -127,7 +110,7 @@ describe.skipIf(!isChromiumInstalled())('an editor someone else is editing', () 
     );
     expect(await bobPage.locator('textarea[name="body"]').inputValue()).toBe("Bob's unsaved draft");
 
-    const { lock } = await serverLockStatus(bob, server, 'page:2');
+    const { lock } = await serverLockStatus(bob, demo.server, 'page:2');
     expect(lock?.holder.name).toBe('Carol');
     // Nothing of Bob's refused save reached the page: Carol, reloading, still holds the original.
     await carolPage.reload();
@@ -139,10 +122,10 @@ describe.skipIf(!isChromiumInstalled())('an editor someone else is editing', () 
 
   it('offers Alice "Edit here instead" when she opens page 3 in a second tab, and moves the lock', async () => {
     const alice = await as('Alice');
-    const firstTab = await openEditor(alice, server, 3);
+    const firstTab = await openEditor(alice, demo.server, 3);
     await waitForLockStatus(firstTab, 'held');
 
-    const secondTab = await openEditor(alice, server, 3);
+    const secondTab = await openEditor(alice, demo.server, 3);
     const dialog = secondTab.getByRole('dialog');
     await dialog.waitFor();
     expect(await dialog.getByRole('heading').textContent()).toMatch(

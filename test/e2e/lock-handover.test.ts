@@ -1,37 +1,21 @@
-import type { Browser, BrowserContext } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { isChromiumInstalled, launchChromium } from './support/chromium';
-import { type DemoServer, E2E_POLL_MS, E2E_TTL_MS, startDemoServer } from './support/demo-server';
-import { openEditor, serverLockStatus, signIn, waitForLockStatus } from './support/demo-users';
+import { describe, expect, it } from 'vitest';
+import { isChromiumInstalled } from './support/chromium';
+import { E2E_POLL_MS, E2E_TTL_MS } from './support/demo-server';
+import { useDemoSession } from './support/demo-session';
+import type { DemoUserName } from './support/demo-users';
+import { openEditor, serverLockStatus, waitForLockStatus } from './support/demo-users';
 
 describe.skipIf(!isChromiumInstalled())('how a lock passes from one editor to the next', () => {
-  let server: DemoServer;
-  let browser: Browser;
-  const contexts: BrowserContext[] = [];
+  const demo = useDemoSession();
 
-  beforeAll(async () => {
-    [server, browser] = await Promise.all([startDemoServer(), launchChromium()]);
-  });
-  afterEach(async () => {
-    await Promise.all(contexts.splice(0).map((context) => context.close()));
-  });
-  afterAll(async () => {
-    await browser?.close();
-    await server?.stop();
-  });
-
-  async function as(name: 'Alice' | 'Bob'): Promise<BrowserContext> {
-    const context = await signIn(browser, server, name);
-    contexts.push(context);
-    return context;
-  }
+  const as = (name: DemoUserName) => demo.as(name);
 
   it('reloads Bob’s page and gives him the lock as soon as Alice closes her tab', async () => {
     const alice = await as('Alice');
     const bob = await as('Bob');
-    const alicePage = await openEditor(alice, server, 1);
+    const alicePage = await openEditor(alice, demo.server, 1);
     await waitForLockStatus(alicePage, 'held');
-    const bobPage = await openEditor(bob, server, 1);
+    const bobPage = await openEditor(bob, demo.server, 1);
     await bobPage.getByRole('dialog').waitFor();
 
     const reloaded = bobPage.waitForEvent('load', { timeout: E2E_POLL_MS + 10_000 });
@@ -44,14 +28,14 @@ describe.skipIf(!isChromiumInstalled())('how a lock passes from one editor to th
 
     expect(handOverMs).toBeLessThan(E2E_POLL_MS + 5_000);
     expect(await bobPage.getByRole('dialog').count()).toBe(0);
-    const { lock } = await serverLockStatus(bob, server, 'page:1');
+    const { lock } = await serverLockStatus(bob, demo.server, 'page:1');
     expect(lock?.holder.name).toBe('Bob');
   });
 
   it('gives the page of a crashed holder to Bob once its lease runs out, and not before', async () => {
     const alice = await as('Alice');
     const bob = await as('Bob');
-    const alicePage = await openEditor(alice, server, 2);
+    const alicePage = await openEditor(alice, demo.server, 2);
     await waitForLockStatus(alicePage, 'held');
 
     // A crash sends nothing. Dropping the tab's releases with page.route is not enough on its
@@ -72,11 +56,11 @@ describe.skipIf(!isChromiumInstalled())('how a lock passes from one editor to th
     await alicePage.close();
 
     // Nothing reached the server: Bob, opening the page now, finds Alice still holding it.
-    const bobPage = await openEditor(bob, server, 2);
+    const bobPage = await openEditor(bob, demo.server, 2);
     const dialog = bobPage.getByRole('dialog');
     await dialog.waitFor();
     expect(await dialog.getByRole('heading').textContent()).toMatch(/^Alice has been editing/);
-    expect((await serverLockStatus(bob, server, 'page:2')).lock?.holder.name).toBe('Alice');
+    expect((await serverLockStatus(bob, demo.server, 'page:2')).lock?.holder.name).toBe('Alice');
 
     // Once the lease runs out, Bob's page reloads by itself and the page is his.
     const reloaded = bobPage.waitForEvent('load', { timeout: E2E_TTL_MS + 10_000 });
@@ -87,20 +71,20 @@ describe.skipIf(!isChromiumInstalled())('how a lock passes from one editor to th
     // The lease was last refreshed at most one poll before the crash.
     expect(freedAfterMs).toBeGreaterThanOrEqual(E2E_TTL_MS - E2E_POLL_MS - 500);
     expect(freedAfterMs).toBeLessThan(E2E_TTL_MS + E2E_POLL_MS + 5_000);
-    expect((await serverLockStatus(bob, server, 'page:2')).lock?.holder.name).toBe('Bob');
+    expect((await serverLockStatus(bob, demo.server, 'page:2')).lock?.holder.name).toBe('Bob');
   });
 
   it('keeps Alice’s lock across a restart of the server', async () => {
     const alice = await as('Alice');
-    const alicePage = await openEditor(alice, server, 3);
+    const alicePage = await openEditor(alice, demo.server, 3);
     await waitForLockStatus(alicePage, 'held');
-    const before = await serverLockStatus(alice, server, 'page:3');
+    const before = await serverLockStatus(alice, demo.server, 'page:3');
 
-    await server.restart();
+    await demo.server.restart();
     // Long enough for a few refreshes against the new process.
     await new Promise((resolve) => setTimeout(resolve, 3 * E2E_POLL_MS));
 
-    const after = await serverLockStatus(alice, server, 'page:3');
+    const after = await serverLockStatus(alice, demo.server, 'page:3');
     expect(after.lock?.holder.name).toBe('Alice');
     expect(after.lock?.fence).toBe(before.lock?.fence);
     expect(after.lock?.since).toBe(before.lock?.since);

@@ -1,35 +1,21 @@
-import type { Browser, BrowserContext } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { isChromiumInstalled, launchChromium } from './support/chromium';
-import { type DemoServer, E2E_POLL_MS, startDemoServer } from './support/demo-server';
-import { openEditor, signIn, waitForLockStatus } from './support/demo-users';
+import { describe, expect, it } from 'vitest';
+import { isChromiumInstalled } from './support/chromium';
+import { E2E_POLL_MS } from './support/demo-server';
+import { useDemoSession } from './support/demo-session';
+import { openEditor, waitForLockStatus } from './support/demo-users';
 
 describe.skipIf(!isChromiumInstalled())('the page list', () => {
-  let server: DemoServer;
-  let browser: Browser;
-  const contexts: BrowserContext[] = [];
-
-  beforeAll(async () => {
-    [server, browser] = await Promise.all([startDemoServer(), launchChromium()]);
-  });
-  afterEach(async () => {
-    await Promise.all(contexts.splice(0).map((context) => context.close()));
-  });
-  afterAll(async () => {
-    await browser?.close();
-    await server?.stop();
-  });
+  const demo = useDemoSession();
 
   it('shows who is editing which page, live, as locks come and go', async () => {
-    const alice = await signIn(browser, server, 'Alice');
-    const bob = await signIn(browser, server, 'Bob');
-    contexts.push(alice, bob);
+    const alice = await demo.as('Alice');
+    const bob = await demo.as('Bob');
     const list = await bob.newPage();
-    await list.goto(`${server.url}/pages`);
+    await list.goto(`${demo.server.url}/pages`);
     await list.getByTestId('page-row-3').waitFor();
     expect(await list.locator('[data-testid^="lock-badge-"]').count()).toBe(0);
 
-    const alicePage = await openEditor(alice, server, 2);
+    const alicePage = await openEditor(alice, demo.server, 2);
     await waitForLockStatus(alicePage, 'held');
     const badge = list.getByTestId('lock-badge-2');
     await badge.waitFor({ timeout: E2E_POLL_MS + 3_000 });
