@@ -11,7 +11,16 @@ export interface TabClientIdOptions {
   storage?: ClientIdStorage | null;
   /** Default: the page's {@link pageLifecycle}. */
   lifecycle?: PageLifecycle;
+  /** Wall clock for the id's freshness (default `Date.now`). */
+  now?: () => number;
 }
+
+/**
+ * How long after `pagehide` a stored id may be taken back. A reload reads it at once; an id that
+ * waited longer was left by a page that moved on to one without page-lock, and a tab duplicated
+ * from that page must not pose as its original.
+ */
+export const CLIENT_ID_RELOAD_WINDOW = 30_000;
 
 /** One tab's id, kept across reloads but not copied into duplicated tabs. */
 export interface TabClientId {
@@ -30,23 +39,32 @@ export interface TabClientId {
 export function createTabClientId(options: TabClientIdOptions = {}): TabClientId {
   const storage = options.storage === undefined ? defaultStorage() : options.storage;
   const lifecycle = options.lifecycle ?? pageLifecycle;
-  let id: string | null = null;
+  const now = options.now ?? Date.now;
+  let stored: string | null = null;
   try {
-    id = storage?.getItem(CLIENT_ID_STORAGE_KEY) ?? null;
+    stored = storage?.getItem(CLIENT_ID_STORAGE_KEY) ?? null;
     storage?.removeItem(CLIENT_ID_STORAGE_KEY);
   } catch {
     // Storage can throw (quota, privacy modes): the tab simply gets a new id.
   }
-  const tabId = id && id.length <= 200 ? id : createClientId();
+  const tabId = freshStoredId(stored, now()) ?? createClientId();
   const unsubscribe = lifecycle.subscribe((event) => {
     try {
-      if (event.type === 'pagehide') storage?.setItem(CLIENT_ID_STORAGE_KEY, tabId);
+      if (event.type === 'pagehide') storage?.setItem(CLIENT_ID_STORAGE_KEY, `${tabId} ${now()}`);
       if (event.type === 'pageshow' && event.persisted) storage?.removeItem(CLIENT_ID_STORAGE_KEY);
     } catch {
       // Without storage a reload gets a new id; the lock then waits for its lease to lapse.
     }
   });
   return { id: tabId, dispose: unsubscribe };
+}
+
+/** The id stored as `"<id> <written at>"`, when it was written within the reload window. */
+function freshStoredId(stored: string | null, now: number): string | null {
+  const [id, writtenAt, ...rest] = stored?.split(' ') ?? [];
+  const age = now - Number(writtenAt);
+  if (!id || id.length > 200 || rest.length > 0) return null;
+  return age >= 0 && age <= CLIENT_ID_RELOAD_WINDOW ? id : null;
 }
 
 let pageTabId: TabClientId | undefined;
