@@ -1,10 +1,7 @@
-import { MAX_BATCH_IDS, resourceIdProblem } from '../../src/core/protocol';
+import { MAX_BATCH_IDS, randomIdProblem, resourceIdProblem } from '../../src/core/protocol';
 import { badField } from './request-error';
 
-/** Client ids and tokens are random strings; anything longer than this is not one. */
-const MAX_ID_LENGTH = 200;
-
-/** A required random id (`clientId`, `token`): a non-empty string of at most 200 characters. */
+/** A required random id (`clientId`, `token`): see `randomIdProblem`. */
 export function requiredId(body: Record<string, unknown>, field: string): string {
   return checkId(field, body[field]);
 }
@@ -45,11 +42,7 @@ export function queryIds(params: URLSearchParams): string[] {
 }
 
 function checkId(field: string, value: unknown): string {
-  if (typeof value !== 'string' || value.length === 0) {
-    throw badField(field, 'must be a non-empty string');
-  }
-  if (value.length > MAX_ID_LENGTH) {
-    throw badField(field, `must be at most ${MAX_ID_LENGTH} characters`);
-  }
-  return value;
+  const problem = randomIdProblem(value);
+  if (problem) throw badField(field, problem);
+  return value as string;
 }

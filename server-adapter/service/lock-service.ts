@@ -1,10 +1,11 @@
 import {
   type BatchStatusEntry,
-  hasUnstorableText,
   type Lock,
   type LockUser,
   type LostReason,
   MAX_BATCH_IDS,
+  MAX_RANDOM_ID_LENGTH,
+  randomIdProblem,
   resourceIdProblem,
 } from '../../src/core/protocol';
 import type { LockEnding, LockStore, StoredLock } from '../store/lock-store';
@@ -14,9 +15,6 @@ import { createLockToken } from './lock-token';
 
 /** 90 s: hidden tabs' timers are throttled to about once a minute and must still meet it. */
 export const DEFAULT_TTL = 90_000;
-
-/** Longest `clientId` or token accepted: they are random ids, anything longer is garbage. */
-const MAX_ID_LENGTH = 200;
 
 export interface LockServiceOptions {
   store: LockStore;
@@ -350,7 +348,7 @@ export function createLockService(options: LockServiceOptions): LockService {
     async assertHeld(resourceId, token) {
       const at = now();
       checkResourceId(resourceId, at);
-      if (typeof token !== 'string' || token.length === 0 || token.length > MAX_ID_LENGTH) {
+      if (typeof token !== 'string' || token.length === 0 || token.length > MAX_RANDOM_ID_LENGTH) {
         throw new LockNotHeldError(resourceId, 'released', null, at);
       }
       const result = await call('assertHeld', at, () =>
@@ -384,15 +382,8 @@ function checkResourceId(
 }
 
 function checkId(field: string, value: unknown, now: number): asserts value is string {
-  if (typeof value !== 'string' || value.length === 0) {
-    throw new LockInputError(field, 'must be a non-empty string', now);
-  }
-  if (value.length > MAX_ID_LENGTH) {
-    throw new LockInputError(field, `must be at most ${MAX_ID_LENGTH} characters`, now);
-  }
-  if (hasUnstorableText(value)) {
-    throw new LockInputError(field, 'must not hold a NUL or a lone UTF-16 surrogate', now);
-  }
+  const problem = randomIdProblem(value);
+  if (problem) throw new LockInputError(field, problem, now);
 }
 
 function checkUser(user: LockUser, now: number): void {

@@ -140,6 +140,19 @@ export function resourceIdProblem(value: unknown): string | null {
   return null;
 }
 
+/** Client ids and tokens are random strings; anything longer than this is not one. */
+export const MAX_RANDOM_ID_LENGTH = 200;
+
+/** Why a `clientId` or token is refused, or null when it is fine. */
+export function randomIdProblem(value: unknown): string | null {
+  if (typeof value !== 'string' || value.length === 0) return 'must be a non-empty string';
+  if (value.length > MAX_RANDOM_ID_LENGTH) {
+    return `must be at most ${MAX_RANDOM_ID_LENGTH} characters`;
+  }
+  if (hasUnstorableText(value)) return 'must not hold a NUL or a lone UTF-16 surrogate';
+  return null;
+}
+
 const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
 
 /**
