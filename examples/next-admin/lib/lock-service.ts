@@ -42,7 +42,9 @@ async function createDemoLockStore(): Promise<LockStore> {
       import('ioredis'),
       import('page-lock/redis'),
     ]);
-    return createRedisLockStore({ client: new Redis(redisUrl), prefix: 'page-lock-demo:' });
+    // Fail fast while Redis is away (a 500), rather than queueing requests (see the Redis README).
+    const client = new Redis(redisUrl, { maxRetriesPerRequest: 1 });
+    return createRedisLockStore({ client, prefix: 'page-lock-demo:' });
   }
   const postgresUrl = process.env.PAGE_LOCK_POSTGRES_URL;
   if (postgresUrl) {
