@@ -75,6 +75,11 @@ export interface LostResponse {
   reason: LostReason;
   /** The current lock, when someone holds the resource. */
   lock?: Lock;
+  /**
+   * With `lock`: its holder is this same user, in another tab or browser ("edit here instead"
+   * there), so the tab can say "You opened this page in another tab" rather than name a rival.
+   */
+  isSelf?: boolean;
   now: number;
 }
 
@@ -96,6 +101,8 @@ export type StatusResponse =
 /** One entry of a batch status answer. */
 export type BatchStatusEntry =
   | { status: 'free' }
+  /** `authorize(user, id, 'observe')` refused this id; the rest of the batch is answered. */
+  | { status: 'forbidden' }
   | { status: 'locked'; lock: Lock; isSelf: boolean }
   | { status: 'held'; lock: Lock; isSelf: true };
 
@@ -117,6 +124,12 @@ export type ErrorCode =
   | 'not-holder'
   | 'fence-mismatch'
   | 'lock-not-held'
+  /** 408: the request body did not arrive within `bodyTimeoutMs`. */
+  | 'request-timeout'
+  /** 409 from an application's save route: the content changed since the editor loaded it. */
+  | 'conflict'
+  /** 503: the store stayed busy (another process held its write lock) past the retry budget. */
+  | 'busy'
   | 'store-error';
 
 /** Every error body: `{ error: { code, message }, now }`, plus `lock` where the protocol says. */
@@ -126,6 +139,9 @@ export interface ErrorResponse {
   reason?: LostReason;
   now: number;
 }
+
+/** What `authorize(user, resourceId, action)` is asked about (DESIGN.md, "Authorization"). */
+export type LockAction = 'observe' | 'acquire' | 'takeOver';
 
 /** Why a resource id is refused, or null when it is fine. */
 export function resourceIdProblem(value: unknown): string | null {
