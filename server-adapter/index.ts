@@ -1,4 +1,4 @@
-export type { Lock, LockUser, LostReason } from '../src/core/protocol';
+export type { Lock, LockAction, LockUser, LostReason } from '../src/core/protocol';
 export { LOCK_TOKEN_HEADER, PROTOCOL_VERSION } from '../src/core/protocol';
 export {
   type LockErrorResponseOptions,
@@ -9,8 +9,10 @@ export {
   type LockHandler,
   type LockHandlerOptions,
 } from './handler/lock-handler';
-export { DEFAULT_MAX_BODY_BYTES } from './handler/read-body';
+export { DEFAULT_BODY_TIMEOUT_MS, DEFAULT_MAX_BODY_BYTES } from './handler/read-body';
 export {
+  LockBusyError,
+  LockForbiddenError,
   LockInputError,
   LockNotHeldError,
   LockStoreError,
@@ -45,6 +47,7 @@ export {
   type RuleOutcome,
 } from './store/lock-rules';
 export type {
+  DecidedAt,
   LockEnding,
   LockStore,
   StoreAcquireInput,

@@ -1,4 +1,11 @@
-import { LockInputError, LockNotHeldError, LockStoreError, PageLockError } from '../service/errors';
+import {
+  LockBusyError,
+  LockForbiddenError,
+  LockInputError,
+  LockNotHeldError,
+  LockStoreError,
+  PageLockError,
+} from '../service/errors';
 import { errorBody, INTERNAL_ERROR_MESSAGE, jsonResponse } from './responses';
 
 /** How {@link lockErrorResponse} tells the time and reports what it hides. */
@@ -15,6 +22,8 @@ export interface LockErrorResponseOptions {
  *
  * - {@link LockNotHeldError} → 423 `{ error: { code: 'lock-not-held', message }, reason, lock?, now }`
  * - {@link LockInputError} → 400 `{ error: { code: 'bad-request', message }, now }`
+ * - {@link LockForbiddenError} (`authorize` said no) → 403 `{ error: { code: 'forbidden', message } }`
+ * - {@link LockBusyError} (the store stayed busy) → 503 `busy` with `Retry-After: 1`
  * - {@link LockStoreError} and anything else → 500 with a generic message: no driver text, no
  *   stack. The error itself goes to `onError`.
  *
@@ -23,14 +32,18 @@ export interface LockErrorResponseOptions {
  * @example
  * ```ts
  * export async function PUT(request: Request) {
- *   const page = await request.json();
+ *   const user = await getSessionUser(request);
+ *   const page = await request.json(); // the body first: a slow upload must not outlive the check
  *   try {
- *     const lock = await locks.assertHeld(`page:${page.id}`, request.headers.get(LOCK_TOKEN_HEADER) ?? '');
- *     await savePage(page, lock.fence); // UPDATE … WHERE fence <= $fence
+ *     const token = request.headers.get(LOCK_TOKEN_HEADER) ?? '';
+ *     const lock = await locks.assertHeld(`page:${page.id}`, token, user);
+ *     // UPDATE … WHERE id = $id AND version = $loaded AND fence <= $fence; 0 rows → 409 conflict
+ *     const saved = savePage(page, lock.fence);
+ *     if (!saved) return Response.json({ error: { code: 'conflict' } }, { status: 409 });
+ *     return Response.json({ version: saved.version });
  *   } catch (error) {
  *     return lockErrorResponse(error);
  *   }
- *   return Response.json({ ok: true });
  * }
  * ```
  */
@@ -49,6 +62,12 @@ export function lockErrorResponse(
   }
   if (error instanceof LockInputError) {
     return jsonResponse(400, errorBody('bad-request', error.message, error.now));
+  }
+  if (error instanceof LockForbiddenError) {
+    return jsonResponse(403, errorBody('forbidden', error.message, error.now));
+  }
+  if (error instanceof LockBusyError) {
+    return jsonResponse(503, errorBody('busy', error.message, error.now), { 'Retry-After': '1' });
   }
   report(error, options.onError);
   const now = error instanceof PageLockError ? error.now : (options.now ?? Date.now)();

@@ -1,8 +1,13 @@
 import type { Lock, LockUser } from '../../src/core/protocol';
 import type { HeldResult, LockService } from '../service/lock-service';
 import { lockErrorResponse } from './lock-error-response';
-import { createOriginPolicy, isCrossSiteRequest } from './origin-check';
-import { DEFAULT_MAX_BODY_BYTES, readJsonBody } from './read-body';
+import { createOriginPolicy, crossSiteRefusal } from './origin-check';
+import {
+  type BodyLimits,
+  DEFAULT_BODY_TIMEOUT_MS,
+  DEFAULT_MAX_BODY_BYTES,
+  readJsonBody,
+} from './read-body';
 import { LockRequestError } from './request-error';
 import { expectedFence, optionalId, queryClientId, queryIds, requiredId } from './request-fields';
 import { errorBody, jsonResponse, noContentResponse } from './responses';
@@ -26,15 +31,22 @@ export interface LockHandlerOptions {
   getUser: (request: Request) => LockUser | null | undefined | Promise<LockUser | null | undefined>;
   /** Where the routes live, e.g. `"/api/locks"` (matched against the request URL's path). */
   basePath: string;
-  /** Other origins allowed to change locks, e.g. `["https://admin.example.com"]`. */
+  /**
+   * Other origins allowed to change locks, e.g. `["https://admin.example.com"]`. The app's own
+   * origin needs no entry: browsers say `Sec-Fetch-Site: same-origin`, and without that header
+   * `Origin` is compared with the `Host` header.
+   */
   allowedOrigins?: readonly string[];
   /**
-   * The app sits behind a proxy it trusts: the request's own origin comes from
-   * `X-Forwarded-Host`/`X-Forwarded-Proto` instead of the request URL (default false).
+   * The app sits behind a proxy it trusts, which sets `X-Forwarded-Host` (and
+   * `X-Forwarded-Proto`): without `Sec-Fetch-Site`, `Origin` is compared with those instead of
+   * `Host` (default false: anyone can send them).
    */
   trustProxy?: boolean;
   /** Bodies larger than this are refused with 413 (default 8 KiB). */
   maxBodyBytes?: number;
+  /** A body not read to its end within this many ms is refused with 408 (default 10 000). */
+  bodyTimeoutMs?: number;
   /** Where the real error of a 500 goes (default `console.error`); the response hides it. */
   onError?: (error: unknown, request: Request) => void;
 }
@@ -72,9 +84,15 @@ export function createLockHandler(options: LockHandlerOptions): LockHandler {
   if (!Number.isSafeInteger(maxBodyBytes) || maxBodyBytes <= 0) {
     throw new Error('[page-lock] [handler] Option "maxBodyBytes" must be a positive integer');
   }
+  const bodyTimeoutMs = options.bodyTimeoutMs ?? DEFAULT_BODY_TIMEOUT_MS;
+  if (!Number.isSafeInteger(bodyTimeoutMs) || bodyTimeoutMs <= 0) {
+    throw new Error('[page-lock] [handler] Option "bodyTimeoutMs" must be a positive integer');
+  }
+  const bodyLimits: BodyLimits = { maxBytes: maxBodyBytes, timeoutMs: bodyTimeoutMs };
 
-  const json = (status: number, body: object): Response =>
-    jsonResponse(status, { ...body, now: service.now() });
+  // Answers to changes carry the `now` they were decided at (the store's clock when it has one).
+  const json = (status: number, body: { now?: number; [key: string]: unknown }): Response =>
+    jsonResponse(status, { ...body, now: body.now ?? service.now() });
   const fail = (
     status: number,
     error: Pick<LockRequestError, 'code' | 'message'> & { lock?: Lock | null },
@@ -101,19 +119,20 @@ export function createLockHandler(options: LockHandlerOptions): LockHandler {
   };
 
   const held = (result: HeldResult): Response => {
-    const { lock, token, ttlMs, via } = result;
+    const { lock, token, ttlMs, via, now } = result;
     return json(200, {
       status: 'held',
       lock,
       token,
       ttlMs,
       ...(via === 'resumed' ? { resumed: true } : {}),
+      now,
     });
   };
 
   const release = async (request: Request, encodedId: string): Promise<Response> => {
     const resourceId = decodeResourceId(encodedId);
-    const token = requiredId(await readJsonBody(request, maxBodyBytes), 'token');
+    const token = requiredId(await readJsonBody(request, bodyLimits), 'token');
     const result = await service.release(resourceId, token);
     if (result.status !== 'not-holder') return noContentResponse();
     // A release needs no session, so it shows no lock: only that the token is not the holder's.
@@ -123,13 +142,8 @@ export function createLockHandler(options: LockHandlerOptions): LockHandler {
   const route = async (request: Request, url: URL, match: LockRoute): Promise<Response> => {
     const method = request.method.toUpperCase();
     if (!ALLOWED_METHODS[match.kind].includes(method)) throw methodNotAllowed(method, match);
-    if (method !== 'GET' && isCrossSiteRequest(request, originPolicy)) {
-      throw new LockRequestError(
-        403,
-        'cross-site',
-        '[page-lock] Lock changes from another site are refused',
-      );
-    }
+    const refusal = method === 'GET' ? null : crossSiteRefusal(request, originPolicy);
+    if (refusal !== null) throw new LockRequestError(403, 'cross-site', refusal);
     if (match.kind === 'release') return release(request, match.encodedId);
     if (match.kind === 'lock' && method === 'DELETE') return release(request, match.encodedId);
 
@@ -145,7 +159,7 @@ export function createLockHandler(options: LockHandlerOptions): LockHandler {
       const clientId = queryClientId(url.searchParams);
       return json(200, await service.get(resourceId, { user, clientId }));
     }
-    const body = await readJsonBody(request, maxBodyBytes);
+    const body = await readJsonBody(request, bodyLimits);
     const clientId = requiredId(body, 'clientId');
     if (match.kind === 'takeover') {
       const result = await service.takeOver(resourceId, user, {
@@ -169,10 +183,10 @@ export function createLockHandler(options: LockHandlerOptions): LockHandler {
       case 'held':
         return held(result);
       case 'locked':
-        return json(423, result);
+        return json(423, { ...result });
       case 'lost': {
-        const { reason, lock } = result;
-        return json(409, { status: 'lost', reason, ...(lock ? { lock } : {}) });
+        const { reason, lock, isSelf, now } = result;
+        return json(409, { status: 'lost', reason, ...(lock ? { lock, isSelf } : {}), now });
       }
     }
   };

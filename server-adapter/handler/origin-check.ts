@@ -1,7 +1,7 @@
 export interface OriginPolicy {
   /** Origins besides the request's own that may change locks (normalized `scheme://host:port`). */
   allowedOrigins: ReadonlySet<string>;
-  /** Take the request's own origin from `X-Forwarded-Host`/`X-Forwarded-Proto`. */
+  /** A proxy the app trusts sets `X-Forwarded-Host`/`X-Forwarded-Proto`: the request's own origin. */
   trustProxy: boolean;
 }
 
@@ -24,27 +24,68 @@ export function createOriginPolicy(
 }
 
 /**
- * Whether a state-changing request comes from another site (DESIGN.md, "Cross-site
- * protection"). Requests with neither `Origin` nor `Sec-Fetch-Site` (servers, tests, curl) are
- * not browsers acting for someone else, so they pass; the session check still applies.
+ * Why a state-changing request is refused as cross-site, or null when it may go on (DESIGN.md,
+ * "Cross-site protection"; the algorithm of Go's `net/http` `CrossOriginProtection`):
+ *
+ * 1. `Sec-Fetch-Site` decides when present: `same-origin` and `none` pass; anything else
+ *    (`same-site`, `cross-site`) passes only when `Origin` is in `allowedOrigins`.
+ * 2. Without it, an `Origin` must name the request's `Host` header (or, with `trustProxy`, the
+ *    `X-Forwarded-Host`/`X-Forwarded-Proto` a trusted proxy set), or be in `allowedOrigins`.
+ *    Never `request.url`: frameworks rebuild it (`next start` says `localhost` whatever the host).
+ * 3. With neither header it is no browser acting for someone else (a server, a test): it passes,
+ *    and the session check still applies.
+ *
+ * The reason names the origin it saw and the option that admits it.
  */
-export function isCrossSiteRequest(request: Request, policy: OriginPolicy): boolean {
-  if (request.headers.get('Sec-Fetch-Site')?.trim().toLowerCase() === 'cross-site') return true;
-  const origin = request.headers.get('Origin');
-  if (origin === null) return false;
-  const normalized = normalizeOrigin(origin);
-  // `Origin: null` (sandboxed frames, some redirects) is never ours.
-  if (normalized === null) return true;
-  if (policy.allowedOrigins.has(normalized)) return false;
-  return normalized !== ownOrigin(request, policy.trustProxy);
+export function crossSiteRefusal(request: Request, policy: OriginPolicy): string | null {
+  const headers = request.headers;
+  const origin = headers.get('Origin');
+  const allowed = origin !== null && isAllowed(origin, policy);
+  const site = headers.get('Sec-Fetch-Site')?.trim().toLowerCase();
+  if (site) {
+    if (site === 'same-origin' || site === 'none' || allowed) return null;
+    return `[page-lock] Lock changes from ${origin ?? 'another site'} (Sec-Fetch-Site: ${site}) are refused; if that origin is yours, add it to the "allowedOrigins" option`;
+  }
+  if (origin === null || allowed) return null;
+  const own = ownHost(request, policy.trustProxy);
+  const seen = parseOrigin(origin);
+  if (
+    seen &&
+    own &&
+    seen.host === own.host &&
+    (own.protocol === null || own.protocol === seen.protocol)
+  ) {
+    return null;
+  }
+  const where = own
+    ? `this site is ${own.protocol ? `${own.protocol}//` : ''}${own.host}`
+    : 'the request has no Host header';
+  const proxyHint = policy.trustProxy
+    ? ''
+    : '; behind a proxy you trust that sets X-Forwarded-Host, set "trustProxy: true"';
+  return `[page-lock] Lock changes from ${origin} are refused: ${where}. If that origin is yours, add it to the "allowedOrigins" option${proxyHint}`;
 }
 
-function ownOrigin(request: Request, trustProxy: boolean): string | null {
-  const url = new URL(request.url);
-  if (!trustProxy) return url.origin;
-  const host = firstValue(request.headers.get('X-Forwarded-Host')) ?? url.host;
-  const proto = firstValue(request.headers.get('X-Forwarded-Proto')) ?? url.protocol.slice(0, -1);
-  return normalizeOrigin(`${proto}://${host}`);
+function isAllowed(origin: string, policy: OriginPolicy): boolean {
+  const normalized = normalizeOrigin(origin);
+  return normalized !== null && policy.allowedOrigins.has(normalized);
+}
+
+/** The host (and, from a trusted proxy, the scheme) the browser reached, lower-cased. */
+function ownHost(
+  request: Request,
+  trustProxy: boolean,
+): { host: string; protocol: string | null } | null {
+  const headers = request.headers;
+  const forwardedHost = trustProxy ? firstValue(headers.get('X-Forwarded-Host')) : undefined;
+  const host = forwardedHost ?? headers.get('Host')?.trim();
+  if (!host) return null;
+  const forwardedProto = trustProxy ? firstValue(headers.get('X-Forwarded-Proto')) : undefined;
+  // The Host header carries no scheme: like Go, an http→https mismatch there passes (HSTS covers
+  // it, and every current browser sends Sec-Fetch-Site anyway).
+  const parsed = parseOrigin(`${forwardedProto ?? 'http'}://${host}`);
+  if (!parsed) return null;
+  return { host: parsed.host, protocol: forwardedProto ? parsed.protocol : null };
 }
 
 /** Proxies append to these headers: the first value was set by the proxy the browser reached. */
@@ -53,10 +94,22 @@ function firstValue(header: string | null): string | undefined {
   return first ? first : undefined;
 }
 
+/** `scheme://host[:port]` with default ports dropped, or null for anything that is not one. */
+function parseOrigin(value: string): { host: string; protocol: string } | null {
+  try {
+    const url = new URL(value);
+    if (url.origin === 'null' || url.username || url.password) return null;
+    return { host: url.host, protocol: url.protocol };
+  } catch {
+    return null;
+  }
+}
+
 function normalizeOrigin(value: string): string | null {
   try {
-    const origin = new URL(value).origin;
-    return origin === 'null' ? null : origin;
+    const url = new URL(value);
+    if (url.username || url.password) return null;
+    return url.origin === 'null' ? null : url.origin;
   } catch {
     return null;
   }

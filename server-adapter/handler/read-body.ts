@@ -2,6 +2,18 @@ import { LockRequestError } from './request-error';
 
 /** 8 KiB: a lock request body is a few dozen bytes; anything near this is not ours. */
 export const DEFAULT_MAX_BODY_BYTES = 8 * 1024;
+/**
+ * 10 s: a lock body is one small packet. A body that never ends would otherwise hold its request
+ * (and the memory behind it) open for good, and a release needs no session, so anyone could.
+ */
+export const DEFAULT_BODY_TIMEOUT_MS = 10_000;
+
+export interface BodyLimits {
+  /** Bodies larger than this are a 413. */
+  maxBytes: number;
+  /** A body not read to its end within this is a 408. */
+  timeoutMs: number;
+}
 
 /**
  * Reads a request body as a JSON object, whatever its content type: the sendBeacon release
@@ -13,11 +25,11 @@ export const DEFAULT_MAX_BODY_BYTES = 8 * 1024;
  */
 export async function readJsonBody(
   request: Request,
-  maxBytes: number,
+  { maxBytes, timeoutMs }: BodyLimits,
 ): Promise<Record<string, unknown>> {
   const declared = request.headers.get('Content-Length');
   if (declared !== null && Number(declared) > maxBytes) throw tooLarge(maxBytes);
-  const bytes = await readCapped(request, maxBytes);
+  const bytes = await readCapped(request, maxBytes, timeoutMs);
   if (bytes.length === 0) return {};
 
   let text: string;
@@ -39,17 +51,30 @@ export async function readJsonBody(
   return parsed as Record<string, unknown>;
 }
 
-async function readCapped(request: Request, maxBytes: number): Promise<Uint8Array> {
+async function readCapped(
+  request: Request,
+  maxBytes: number,
+  timeoutMs: number,
+): Promise<Uint8Array> {
   if (request.body === null) return new Uint8Array(0);
   const reader = request.body.getReader();
   const chunks: Uint8Array[] = [];
   let total = 0;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  // One deadline for the whole body, not per chunk: a byte every few seconds must not keep it open.
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      reader.cancel().catch(() => {});
+      reject(timedOut(timeoutMs));
+    }, timeoutMs);
+  });
   try {
     for (;;) {
-      const { done, value } = await reader.read().catch(() => {
+      const read = reader.read().catch(() => {
         // The client went away mid-body (or its stream failed): its request, not our failure.
         throw malformed('could not be read to its end');
       });
+      const { done, value } = await Promise.race([read, deadline]);
       if (done) break;
       total += value.byteLength;
       if (total > maxBytes) {
@@ -60,7 +85,14 @@ async function readCapped(request: Request, maxBytes: number): Promise<Uint8Arra
       chunks.push(value);
     }
   } finally {
-    reader.releaseLock();
+    clearTimeout(timer);
+    // Swallow the deadline's rejection once nobody waits on it any more.
+    deadline.catch(() => {});
+    try {
+      reader.releaseLock();
+    } catch {
+      // A read still pending after the deadline: the cancelled stream goes away with the request.
+    }
   }
   const bytes = new Uint8Array(total);
   let offset = 0;
@@ -76,6 +108,14 @@ function tooLarge(maxBytes: number): LockRequestError {
     413,
     'payload-too-large',
     `[page-lock] The request body is larger than ${maxBytes} bytes`,
+  );
+}
+
+function timedOut(timeoutMs: number): LockRequestError {
+  return new LockRequestError(
+    408,
+    'request-timeout',
+    `[page-lock] The request body did not arrive within ${timeoutMs} ms`,
   );
 }
 

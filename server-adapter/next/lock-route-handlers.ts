@@ -12,7 +12,7 @@ export const DEFAULT_NEXT_BASE_PATH = '/api/locks';
 type RouteOptions = Omit<LockHandlerOptions, 'service' | 'basePath'> & { basePath?: string };
 
 /**
- * Either the service's own options (`store`, `ttl`, `canTakeOver`, `onEvent`, `now`), or a
+ * Either the service's own options (`store`, `ttl`, `canTakeOver`, `authorize`, `onEvent`, `now`), or a
  * `service` already built (share it with the save routes that call `assertHeld`).
  */
 export type LockRouteHandlersOptions = RouteOptions &

@@ -1,4 +1,4 @@
-import type { ErrorCode, Lock, LostReason } from '../../src/core/protocol';
+import type { ErrorCode, Lock, LockAction, LostReason } from '../../src/core/protocol';
 
 /** The base of every error page-lock throws on purpose; `code` is the wire protocol's. */
 export class PageLockError extends Error {
@@ -33,6 +33,36 @@ export class LockStoreError extends PageLockError {
     this.name = 'LockStoreError';
   }
 }
+
+/**
+ * The store stayed busy past its retry budget (an SQLite file whose write lock another process
+ * held). Nothing was granted; the client may simply try again (503 with `Retry-After`).
+ */
+export class LockBusyError extends PageLockError {
+  constructor(message: string, now?: number) {
+    super('busy', message, { now });
+    this.name = 'LockBusyError';
+  }
+}
+
+/** `authorize(user, resourceId, action)` refused: the store was not touched (403). */
+export class LockForbiddenError extends PageLockError {
+  readonly resourceId: string;
+  readonly action: LockAction;
+
+  constructor(resourceId: string, action: LockAction, now?: number) {
+    super('forbidden', `[page-lock] You may not ${ACTION_WORDS[action]} "${resourceId}"`, { now });
+    this.name = 'LockForbiddenError';
+    this.resourceId = resourceId;
+    this.action = action;
+  }
+}
+
+const ACTION_WORDS: Record<LockAction, string> = {
+  observe: 'observe the lock of',
+  acquire: 'acquire the lock of',
+  takeOver: 'take over the lock of',
+};
 
 /** Thrown by `assertHeld` when the token presented with a save does not hold the lock. */
 export class LockNotHeldError extends PageLockError {

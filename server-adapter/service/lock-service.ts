@@ -1,15 +1,24 @@
 import {
   type BatchStatusEntry,
+  hasUnstorableText,
   type Lock,
+  type LockAction,
   type LockUser,
   type LostReason,
   MAX_BATCH_IDS,
   MAX_RANDOM_ID_LENGTH,
   randomIdProblem,
   resourceIdProblem,
+  storableText,
 } from '../../src/core/protocol';
 import type { LockEnding, LockStore, StoredLock } from '../store/lock-store';
-import { LockInputError, LockNotHeldError, LockStoreError } from './errors';
+import {
+  LockForbiddenError,
+  LockInputError,
+  LockNotHeldError,
+  LockStoreError,
+  PageLockError,
+} from './errors';
 import type { LockEvent } from './events';
 import { createLockToken } from './lock-token';
 
@@ -24,7 +33,22 @@ export interface LockServiceOptions {
   canTakeOver?: (user: LockUser, lock: Lock) => boolean | Promise<boolean>;
   /** Audit and metrics hook. It runs after the change; what it throws is ignored. */
   onEvent?: (event: LockEvent) => void;
-  /** The one clock that decides expiry (invariant 6). Default `Date.now`. */
+  /**
+   * Per-resource authorization (default: allow everything). Asked before the store is touched,
+   * for every GET (`observe`), batch GET (`observe`, per id), acquire (`acquire`) and takeover
+   * (`takeOver`). May be async. A refusal is a 403 naming the action; in a batch GET the refused
+   * id is `{ status: 'forbidden' }`.
+   */
+  authorize?: (
+    user: LockUser,
+    resourceId: string,
+    action: LockAction,
+  ) => boolean | Promise<boolean>;
+  /**
+   * The clock, epoch ms (default `Date.now`). It decides expiry for in-process stores (memory,
+   * SQLite); stores shared by several instances (Redis, Postgres) decide by their own clock
+   * (invariant 6). A value that is not a finite number is an error, never a grant.
+   */
   now?: () => number;
 }
 
@@ -41,7 +65,12 @@ export interface TakeOverOptions {
   expectedFence: number;
 }
 
-export interface HeldResult {
+/** Every change answers with the clock it was decided by (the store's, when it has its own). */
+interface DecidedAt {
+  now: number;
+}
+
+export interface HeldResult extends DecidedAt {
   status: 'held';
   lock: Lock;
   token: string;
@@ -50,7 +79,7 @@ export interface HeldResult {
   via: 'granted' | 'refreshed' | 'reclaimed' | 'resumed' | 'taken-over';
 }
 
-export interface LockedResult {
+export interface LockedResult extends DecidedAt {
   status: 'locked';
   lock: Lock;
   isSelf: boolean;
@@ -58,23 +87,23 @@ export interface LockedResult {
   ttlMs: number;
 }
 
-export interface LostResult {
+export interface LostResult extends DecidedAt {
   status: 'lost';
   reason: LostReason;
   lock: Lock | null;
+  /** The live lock's holder is this same user (in another tab: "edit here instead"). */
+  isSelf: boolean;
 }
 
 export type AcquireResult = HeldResult | LockedResult | LostResult;
 
-export type ReleaseResult =
-  | { status: 'released'; lock: Lock }
-  | { status: 'free' }
-  | { status: 'not-holder' };
+export type ReleaseResult = DecidedAt &
+  ({ status: 'released'; lock: Lock } | { status: 'free' } | { status: 'not-holder' });
 
 export type TakeOverResult =
   | HeldResult
-  | { status: 'fence-mismatch'; lock: Lock | null }
-  | { status: 'forbidden'; lock: Lock };
+  | (DecidedAt & { status: 'fence-mismatch'; lock: Lock | null })
+  | (DecidedAt & { status: 'forbidden'; lock: Lock });
 
 export type StatusResult =
   | { status: 'free'; ttlMs: number }
@@ -100,8 +129,13 @@ export interface LockService {
   ): Promise<Record<string, BatchStatusEntry>>;
   list(): Promise<Lock[]>;
   forceRelease(resourceId: string): Promise<Lock | null>;
-  /** Resolves with the lock when `token` holds it; throws {@link LockNotHeldError} otherwise. */
-  assertHeld(resourceId: string, token: string): Promise<Lock>;
+  /**
+   * For save routes: resolves with the lock when `token` is the live lease of `user`'s tab;
+   * throws {@link LockNotHeldError} otherwise, also for a token of another user's tab (a token
+   * is a lease secret, not an identity). Call it after reading the request body, then write
+   * conditionally (`… WHERE version = $loaded AND fence <= $fence`): DESIGN.md, "Saving safely".
+   */
+  assertHeld(resourceId: string, token: string, user: LockUser): Promise<Lock>;
 }
 
 export function toPublicLock(lock: StoredLock): Lock {
@@ -112,9 +146,16 @@ export function toPublicLock(lock: StoredLock): Lock {
 /**
  * The part of a user everyone may see as a holder. `getUser` often returns the application's
  * whole session user (email, roles, …): none of that is kept in the store or shown to others.
+ * Its text is made storable alike for every store: NULs dropped, lone surrogates U+FFFD
+ * (Postgres refuses both; Redis would silently store something else).
  */
 function shownUser({ id, name, avatarUrl }: LockUser): LockUser {
-  return avatarUrl === undefined ? { id, name } : { id, name, avatarUrl };
+  const shown = { id: storable(id), name: storable(name) };
+  return typeof avatarUrl === 'string' ? { ...shown, avatarUrl: storable(avatarUrl) } : shown;
+}
+
+function storable(text: string): string {
+  return hasUnstorableText(text) ? storableText(text) : text;
 }
 
 /** What a dead token's holder is told (DESIGN.md, the `reason` of a 409). */
@@ -130,8 +171,24 @@ export function createLockService(options: LockServiceOptions): LockService {
   if (!Number.isFinite(ttl) || ttl <= 0) {
     throw new Error('[page-lock] [service] Option "ttl" must be a positive number of milliseconds');
   }
-  const now = options.now ?? Date.now;
+  const clock = options.now ?? Date.now;
+  if (typeof clock !== 'function') {
+    throw new Error('[page-lock] [service] Option "now" must be a function returning epoch ms');
+  }
   const policy = options.canTakeOver ?? (() => false);
+  const authorize = options.authorize;
+
+  // A clock that answers NaN, a Date or a string would make every lease look live or dead at
+  // once (two holders): refuse it loudly instead of deciding by it.
+  const now = (): number => {
+    const value: unknown = clock();
+    if (typeof value !== 'number' || !Number.isFinite(value)) {
+      throw new Error(
+        `[page-lock] [service] Option "now" returned ${describeValue(value)}, not a finite number of epoch ms`,
+      );
+    }
+    return value;
+  };
 
   const emit = (event: LockEvent): void => {
     try {
@@ -147,19 +204,42 @@ export function createLockService(options: LockServiceOptions): LockService {
     try {
       return await run();
     } catch (error) {
+      // A store's own refusal (busy) keeps its code; anything else is a store failure.
+      if (error instanceof PageLockError) throw error;
       throw new LockStoreError(operation, error, at);
     }
   };
 
-  const canTakeOver = async (user: LockUser, lock: Lock): Promise<boolean> =>
-    lock.holder.id === user.id || (await policy(user, lock));
+  const allowed = async (
+    user: LockUser,
+    resourceId: string,
+    action: LockAction,
+  ): Promise<boolean> => (authorize ? (await authorize(user, resourceId, action)) === true : true);
 
-  const held = (lock: StoredLock, via: HeldResult['via']): HeldResult => ({
+  const requireAllowed = async (
+    user: LockUser,
+    resourceId: string,
+    action: LockAction,
+    at: number,
+  ): Promise<void> => {
+    if (!(await allowed(user, resourceId, action))) {
+      throw new LockForbiddenError(resourceId, action, at);
+    }
+  };
+
+  const canTakeOver = async (user: LockUser, lock: Lock): Promise<boolean> =>
+    lock.holder.id === shownUser(user).id || (await policy(user, lock));
+
+  const isSelf = (user: LockUser, lock: Lock | null): boolean =>
+    lock !== null && lock.holder.id === shownUser(user).id;
+
+  const held = (lock: StoredLock, via: HeldResult['via'], at: number): HeldResult => ({
     status: 'held',
     lock: toPublicLock(lock),
     token: lock.token,
     ttlMs: ttl,
     via,
+    now: at,
   });
 
   const emitExpiredIfLapsed = (replaced: StoredLock | null, at: number): void => {
@@ -173,83 +253,96 @@ export function createLockService(options: LockServiceOptions): LockService {
     now,
 
     async acquire(resourceId, user, { clientId, token }) {
-      const at = now();
-      checkResourceId(resourceId, at);
-      checkUser(user, at);
-      checkId('clientId', clientId, at);
-      if (token !== undefined) checkId('token', token, at);
-      const result = await call('acquire', at, () =>
+      const asked = now();
+      checkResourceId(resourceId, asked);
+      checkUser(user, asked);
+      checkId('clientId', clientId, asked);
+      if (token !== undefined) checkId('token', token, asked);
+      await requireAllowed(user, resourceId, 'acquire', asked);
+      const result = await call('acquire', asked, () =>
         store.acquire({
           resourceId,
           holder: shownUser(user),
           clientId,
           token,
           newToken: createLockToken(),
-          now: at,
+          now: asked,
           ttl,
         }),
       );
+      const at = result.now;
       switch (result.outcome) {
         case 'granted':
           emitExpiredIfLapsed(result.replaced, at);
           emit({ type: 'acquired', resourceId, lock: toPublicLock(result.lock), user, at });
-          return held(result.lock, 'granted');
+          return held(result.lock, 'granted', at);
         case 'refreshed':
         case 'reclaimed':
         case 'resumed':
           emit({ type: 'refreshed', resourceId, lock: toPublicLock(result.lock), user, at });
-          return held(result.lock, result.outcome);
+          return held(result.lock, result.outcome, at);
         case 'locked': {
           const lock = toPublicLock(result.lock);
           emit({ type: 'denied', resourceId, lock, user, action: 'acquire', at });
           return {
             status: 'locked',
             lock,
-            isSelf: lock.holder.id === user.id,
+            isSelf: isSelf(user, lock),
             canTakeOver: await canTakeOver(user, lock),
             ttlMs: ttl,
+            now: at,
           };
         }
         case 'dead-token': {
           const lock = result.lock ? toPublicLock(result.lock) : null;
           emit({ type: 'denied', resourceId, lock, user, action: 'refresh', at });
-          return { status: 'lost', reason: lostReason(result.ending, lock), lock };
+          return {
+            status: 'lost',
+            reason: lostReason(result.ending, lock),
+            lock,
+            isSelf: isSelf(user, lock),
+            now: at,
+          };
         }
       }
     },
 
     async release(resourceId, token) {
-      const at = now();
-      checkResourceId(resourceId, at);
-      checkId('token', token, at);
-      const result = await call('release', at, () => store.release({ resourceId, token, now: at }));
-      if (result.outcome !== 'released') return { status: result.outcome };
+      const asked = now();
+      checkResourceId(resourceId, asked);
+      checkId('token', token, asked);
+      const result = await call('release', asked, () =>
+        store.release({ resourceId, token, now: asked }),
+      );
+      const at = result.now;
+      if (result.outcome !== 'released') return { status: result.outcome, now: at };
       const lock = toPublicLock(result.lock);
       emit({ type: 'released', resourceId, lock, by: 'holder', at });
-      return { status: 'released', lock };
+      return { status: 'released', lock, now: at };
     },
 
     async takeOver(resourceId, user, { clientId, expectedFence }) {
-      const at = now();
-      checkResourceId(resourceId, at);
-      checkUser(user, at);
-      checkId('clientId', clientId, at);
+      const asked = now();
+      checkResourceId(resourceId, asked);
+      checkUser(user, asked);
+      checkId('clientId', clientId, asked);
       if (!Number.isSafeInteger(expectedFence) || expectedFence < 0) {
-        throw new LockInputError('expectedFence', 'must be a non-negative integer', at);
+        throw new LockInputError('expectedFence', 'must be a non-negative integer', asked);
       }
+      await requireAllowed(user, resourceId, 'takeOver', asked);
       // The fence is checked first: a takeover of a holder the user never saw is a 409, not a 403.
-      const current = await call('takeOver', at, () => store.get(resourceId, { now: at }));
+      const current = await call('takeOver', asked, () => store.get(resourceId, { now: asked }));
       if (current && current.fence !== expectedFence) {
-        return { status: 'fence-mismatch', lock: toPublicLock(current) };
+        return { status: 'fence-mismatch', lock: toPublicLock(current), now: asked };
       }
       if (current && !(await canTakeOver(user, toPublicLock(current)))) {
         const lock = toPublicLock(current);
-        emit({ type: 'denied', resourceId, lock, user, action: 'takeover', at });
-        return { status: 'forbidden', lock };
+        emit({ type: 'denied', resourceId, lock, user, action: 'takeover', at: asked });
+        return { status: 'forbidden', lock, now: asked };
       }
       // The store re-checks the fence atomically: if anyone got in since, nothing is granted.
       // Seen free, no policy was asked: a lapsed holder who resumed meanwhile stays (same fence).
-      const result = await call('takeOver', at, () =>
+      const result = await call('takeOver', asked, () =>
         store.takeOver({
           resourceId,
           holder: shownUser(user),
@@ -257,12 +350,14 @@ export function createLockService(options: LockServiceOptions): LockService {
           expectedFence,
           expectFree: current === null,
           newToken: createLockToken(),
-          now: at,
+          now: asked,
           ttl,
         }),
       );
+      const at = result.now;
       if (result.outcome === 'fence-mismatch') {
-        return { status: 'fence-mismatch', lock: result.lock ? toPublicLock(result.lock) : null };
+        const lock = result.lock ? toPublicLock(result.lock) : null;
+        return { status: 'fence-mismatch', lock, now: at };
       }
       const lock = toPublicLock(result.lock);
       if (result.replaced && result.replaced.expiresAt > at) {
@@ -278,24 +373,27 @@ export function createLockService(options: LockServiceOptions): LockService {
         emitExpiredIfLapsed(result.replaced, at);
         emit({ type: 'acquired', resourceId, lock, user, at });
       }
-      return held(result.lock, 'taken-over');
+      return held(result.lock, 'taken-over', at);
     },
 
     async get(resourceId, viewer) {
       const at = now();
       checkResourceId(resourceId, at);
-      if (viewer) checkUser(viewer.user, at);
+      if (viewer) {
+        checkUser(viewer.user, at);
+        await requireAllowed(viewer.user, resourceId, 'observe', at);
+      }
       const stored = await call('get', at, () => store.get(resourceId, { now: at }));
       if (!stored) return { status: 'free', ttlMs: ttl };
       const lock = toPublicLock(stored);
-      const isSelf = viewer !== undefined && lock.holder.id === viewer.user.id;
-      if (isSelf && viewer.clientId !== undefined && stored.clientId === viewer.clientId) {
+      const self = viewer !== undefined && isSelf(viewer.user, lock);
+      if (self && viewer.clientId !== undefined && stored.clientId === viewer.clientId) {
         return { status: 'held', lock, isSelf: true, canTakeOver: true, ttlMs: ttl };
       }
       return {
         status: 'locked',
         lock,
-        isSelf,
+        isSelf: self,
         canTakeOver: viewer ? await canTakeOver(viewer.user, lock) : false,
         ttlMs: ttl,
       };
@@ -308,23 +406,37 @@ export function createLockService(options: LockServiceOptions): LockService {
       }
       for (const id of resourceIds) checkResourceId(id, at, 'ids');
       if (viewer) checkUser(viewer.user, at);
-      const found = await call('getMany', at, () => store.getMany(resourceIds, { now: at }));
       // No prototype: an id such as "__proto__" must be an entry, not the object's prototype.
       const entries: Record<string, BatchStatusEntry> = Object.create(null);
-      for (const id of resourceIds) {
+      const visible: string[] = [];
+      const verdicts = await Promise.all(
+        resourceIds.map((id) => (viewer ? allowed(viewer.user, id, 'observe') : true)),
+      );
+      resourceIds.forEach((id, index) => {
+        if (verdicts[index]) visible.push(id);
+        else entries[id] = { status: 'forbidden' };
+      });
+      const found =
+        visible.length === 0
+          ? new Map<string, StoredLock>()
+          : await call('getMany', at, () => store.getMany(visible, { now: at }));
+      for (const id of visible) {
         const stored = found.get(id);
         if (!stored) {
           entries[id] = { status: 'free' };
           continue;
         }
         const lock = toPublicLock(stored);
-        const isSelf = viewer !== undefined && lock.holder.id === viewer.user.id;
+        const self = viewer !== undefined && isSelf(viewer.user, lock);
         entries[id] =
-          isSelf && viewer.clientId !== undefined && stored.clientId === viewer.clientId
+          self && viewer.clientId !== undefined && stored.clientId === viewer.clientId
             ? { status: 'held', lock, isSelf: true }
-            : { status: 'locked', lock, isSelf };
+            : { status: 'locked', lock, isSelf: self };
       }
-      return entries;
+      // Answer in the order asked, whatever was refused.
+      const ordered: Record<string, BatchStatusEntry> = Object.create(null);
+      for (const id of resourceIds) ordered[id] = entries[id] as BatchStatusEntry;
+      return ordered;
     },
 
     async list() {
@@ -345,18 +457,24 @@ export function createLockService(options: LockServiceOptions): LockService {
       return lock;
     },
 
-    async assertHeld(resourceId, token) {
-      const at = now();
-      checkResourceId(resourceId, at);
+    async assertHeld(resourceId, token, user) {
+      const asked = now();
+      checkResourceId(resourceId, asked);
+      checkUser(user, asked);
       if (typeof token !== 'string' || token.length === 0 || token.length > MAX_RANDOM_ID_LENGTH) {
-        throw new LockNotHeldError(resourceId, 'released', null, at);
+        throw new LockNotHeldError(resourceId, 'released', null, asked);
       }
-      const result = await call('assertHeld', at, () =>
-        store.check({ resourceId, token, now: at }),
+      const result = await call('assertHeld', asked, () =>
+        store.check({ resourceId, token, now: asked }),
       );
+      const at = result.now;
       switch (result.outcome) {
-        case 'live':
-          return toPublicLock(result.lock);
+        case 'live': {
+          const lock = toPublicLock(result.lock);
+          // Another user's token holds nothing for this user: answered as a token unknown here.
+          if (!isSelf(user, lock)) throw new LockNotHeldError(resourceId, 'expired', lock, at);
+          return lock;
+        }
         case 'lapsed':
           throw new LockNotHeldError(resourceId, 'expired', null, at);
         case 'dead': {
@@ -366,6 +484,12 @@ export function createLockService(options: LockServiceOptions): LockService {
       }
     },
   };
+}
+
+function describeValue(value: unknown): string {
+  if (value instanceof Date) return 'a Date';
+  if (typeof value === 'number') return String(value);
+  return `a ${typeof value}`;
 }
 
 function isThenable(value: unknown): value is PromiseLike<unknown> {
@@ -387,7 +511,13 @@ function checkId(field: string, value: unknown, now: number): asserts value is s
 }
 
 function checkUser(user: LockUser, now: number): void {
-  if (!user || typeof user.id !== 'string' || user.id === '' || typeof user.name !== 'string') {
+  if (
+    !user ||
+    typeof user.id !== 'string' ||
+    user.id === '' ||
+    typeof user.name !== 'string' ||
+    (user.avatarUrl !== undefined && typeof user.avatarUrl !== 'string')
+  ) {
     throw new LockInputError('user', 'must be { id: string, name: string } from getUser()', now);
   }
 }

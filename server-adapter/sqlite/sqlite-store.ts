@@ -127,16 +127,19 @@ export function createSqliteLockStore(options: SqliteLockStoreOptions): SqliteLo
 
   return {
     async acquire(input) {
-      return atomically(input.resourceId, (record) => applyAcquire(record, input));
+      const result = atomically(input.resourceId, (record) => applyAcquire(record, input));
+      return { ...result, now: input.now };
     },
     async release(input) {
-      return atomically(input.resourceId, (record) => applyRelease(record, input));
+      const result = atomically(input.resourceId, (record) => applyRelease(record, input));
+      return { ...result, now: input.now };
     },
     async takeOver(input) {
-      return atomically(input.resourceId, (record) => applyTakeOver(record, input));
+      const result = atomically(input.resourceId, (record) => applyTakeOver(record, input));
+      return { ...result, now: input.now };
     },
     async check(input) {
-      return applyCheck(read(input.resourceId), input);
+      return { ...applyCheck(read(input.resourceId), input), now: input.now };
     },
     async get(resourceId, { now }) {
       const row = selectLive.get(resourceId, now);

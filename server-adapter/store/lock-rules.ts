@@ -90,12 +90,19 @@ function grant(
   return { lock, next: { resourceId: input.resourceId, fence, lock, endings } };
 }
 
+/** The same grant for longer; a reclaim also rotates the token (the old one is dead). */
 function extend(
   record: ResourceRecord,
   input: StoreAcquireInput,
+  rotateToken: boolean,
 ): { lock: StoredLock; next: ResourceRecord } {
   const current = record.lock as StoredLock;
-  const lock: StoredLock = { ...current, holder: input.holder, expiresAt: input.now + input.ttl };
+  const lock: StoredLock = {
+    ...current,
+    holder: input.holder,
+    token: rotateToken ? input.newToken : current.token,
+    expiresAt: input.now + input.ttl,
+  };
   return { lock, next: { ...record, lock } };
 }
 
@@ -110,7 +117,7 @@ export function applyAcquire(
 
   if (input.token !== undefined) {
     if (current !== null && sameHolder && current.token === input.token) {
-      const { lock, next } = extend(record, input);
+      const { lock, next } = extend(record, input, false);
       return { result: { outcome: live ? 'refreshed' : 'resumed', lock }, next };
     }
     return {
@@ -119,9 +126,10 @@ export function applyAcquire(
     };
   }
 
-  // A reload of the holding tab gets its own grant back, live or lapsed-but-not-superseded.
+  // A reload of the holding tab gets its own grant back, live or lapsed-but-not-superseded, under
+  // a fresh token: the page before the reload may still send a release with the old one.
   if (current !== null && sameHolder && current.clientId === input.clientId) {
-    const { lock, next } = extend(record, input);
+    const { lock, next } = extend(record, input, true);
     return { result: { outcome: 'reclaimed', lock }, next };
   }
   if (live) return { result: { outcome: 'locked', lock: live }, next: null };

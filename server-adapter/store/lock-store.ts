@@ -15,11 +15,23 @@ export interface StoredLock extends Lock {
 /** How a grant ended, as remembered for the tokens of the last few grants. */
 export type LockEnding = 'released' | 'taken-over' | 'expired';
 
-/** Every store call carries the service's clock (invariant 6): stores never read their own. */
+/**
+ * Every store call carries the service's clock (invariant 6, revised). One clock decides expiry:
+ * - in-process stores (memory, SQLite, anything one server owns) decide by this `now`;
+ * - stores that several server instances share (Redis, Postgres) ignore it and read their own
+ *   clock inside the atomic operation (Redis `TIME`, Postgres `clock_timestamp()`), so instances
+ *   whose clocks disagree never grant overlapping leases.
+ */
 export interface StoreClock {
   /** The service's `now()`, epoch ms. A lock is live while `expiresAt > now`. */
   now: number;
 }
+
+/**
+ * What a change was decided at: the clock value the store used (its own, or the service's it was
+ * given). The service answers with it, so a client's lease deadline and the store's agree.
+ */
+export type DecidedAt<Result> = Result & { now: number };
 
 export interface StoreAcquireInput extends StoreClock {
   resourceId: string;
@@ -40,7 +52,10 @@ export type StoreAcquireResult =
   | { outcome: 'refreshed'; lock: StoredLock }
   /** The presented token had lapsed and nobody was granted the resource since: same lock again. */
   | { outcome: 'resumed'; lock: StoredLock }
-  /** No token, but this user's `clientId` holds it (a reload): same lock, same token. */
+  /**
+   * No token, but this user's `clientId` holds it (a reload): same fence and `since`, a fresh
+   * token (`newToken`); the old token is dead, so a late `pagehide` beacon ends nothing.
+   */
   | { outcome: 'reclaimed'; lock: StoredLock }
   /** Someone else (or this user in another tab) holds a live lock. Nothing changed. */
   | { outcome: 'locked'; lock: StoredLock }
@@ -112,13 +127,13 @@ export type StoreCheckResult =
  */
 export interface LockStore {
   /** Acquire, refresh, reclaim or resume, as the protocol's acquire row says. */
-  acquire(input: StoreAcquireInput): Promise<StoreAcquireResult>;
+  acquire(input: StoreAcquireInput): Promise<DecidedAt<StoreAcquireResult>>;
   /** Release the grant whose token this is. */
-  release(input: StoreReleaseInput): Promise<StoreReleaseResult>;
+  release(input: StoreReleaseInput): Promise<DecidedAt<StoreReleaseResult>>;
   /** Grant the resource to `holder` if its fence is still `expectedFence`. Policy is the service's. */
-  takeOver(input: StoreTakeOverInput): Promise<StoreTakeOverResult>;
+  takeOver(input: StoreTakeOverInput): Promise<DecidedAt<StoreTakeOverResult>>;
   /** Whether `token` is the live grant of `resourceId`, without changing anything. */
-  check(input: StoreCheckInput): Promise<StoreCheckResult>;
+  check(input: StoreCheckInput): Promise<DecidedAt<StoreCheckResult>>;
   /** The live lock of one resource, or null when it is free. */
   get(resourceId: string, clock: StoreClock): Promise<StoredLock | null>;
   /** The live locks among `resourceIds` (free ones are absent from the map). */

@@ -41,16 +41,16 @@ export function createMemoryLockStore(): MemoryLockStore {
       return records.size;
     },
     async acquire(input) {
-      return apply(applyAcquire(read(input.resourceId), input));
+      return { ...apply(applyAcquire(read(input.resourceId), input)), now: input.now };
     },
     async release(input) {
-      return apply(applyRelease(read(input.resourceId), input));
+      return { ...apply(applyRelease(read(input.resourceId), input)), now: input.now };
     },
     async takeOver(input) {
-      return apply(applyTakeOver(read(input.resourceId), input));
+      return { ...apply(applyTakeOver(read(input.resourceId), input)), now: input.now };
     },
     async check(input) {
-      return applyCheck(read(input.resourceId), input);
+      return { ...applyCheck(read(input.resourceId), input), now: input.now };
     },
     async get(resourceId, { now }) {
       return liveLock(resourceId, now);

@@ -80,6 +80,35 @@ const bob: LockUser = { id: 'bob', name: 'Bob' };
 const carol: LockUser = { id: 'carol', name: 'Carol' };
 
 /**
+ * The store as the suite drives it. The suite travels in time through the `now` each call
+ * carries, so the store must decide by it: a store that normally reads its own clock (Redis,
+ * Postgres) runs here with its service-clock option (`clock: 'service'`). Every change must
+ * report that `now` as the time it decided at; it is then left out of the answers compared.
+ */
+function atSuiteClock(store: LockStore, expect: ContractTestApi['expect']): LockStore {
+  const decided = async <Result extends { now: number }>(
+    given: number,
+    answer: Promise<Result>,
+  ): Promise<Result> => {
+    const { now, ...rest } = await answer;
+    expect(now).toBe(given);
+    return rest as Result;
+  };
+  return {
+    ...store,
+    acquire: (input) => decided(input.now, store.acquire(input)),
+    release: (input) => decided(input.now, store.release(input)),
+    takeOver: (input) => decided(input.now, store.takeOver(input)),
+    check: (input) => decided(input.now, store.check(input)),
+    get: (resourceId, clock) => store.get(resourceId, clock),
+    getMany: (resourceIds, clock) => store.getMany(resourceIds, clock),
+    list: (clock) => store.list(clock),
+    forceRelease: (resourceId, clock) => store.forceRelease(resourceId, clock),
+    close: store.close && (() => store.close?.() ?? Promise.resolve()),
+  };
+}
+
+/**
  * The contract every {@link LockStore} must keep: the invariants of DESIGN.md, checked at the
  * store level with an explicit clock (every call gets `now`, so no fake timers are needed).
  * Each test uses fresh resource ids, so a shared backend (one Redis, one Postgres) is fine.
@@ -103,7 +132,7 @@ export function runLockStoreContract(
   const uniqueId = (label: string): string => `contract-${runId}-${++sequence}:${label}`;
   const newToken = (): string => `token-${runId}-${++sequence}`;
   const tab = (): string => `tab-${runId}-${++sequence}`;
-  const store = (): LockStore => subject.store;
+  const store = (): LockStore => atSuiteClock(subject.store, expect);
 
   const acquire = (
     resourceId: string,
@@ -153,7 +182,7 @@ export function runLockStoreContract(
     }
     const again = await subject.reopen();
     opened.push(again);
-    return again;
+    return atSuiteClock(again, expect);
   };
 
   describe(`${name}: lock store contract`, () => {
@@ -215,15 +244,35 @@ export function runLockStoreContract(
         expect(result).toEqual({ outcome: 'locked', lock: held });
       });
 
-      it('gives a reloaded holding tab (same user, same clientId) its own lock and token back', async () => {
+      it('gives a reloaded holding tab (same user, same clientId) its own lock back under a fresh token', async () => {
         const id = uniqueId('page');
         const clientId = tab();
         const held = await grant(id, alice, clientId, t0);
-        const result = await acquire(id, alice, clientId, t0 + 5_000);
+        const token = newToken();
+        const result = await store().acquire({
+          resourceId: id,
+          holder: alice,
+          clientId,
+          newToken: token,
+          now: t0 + 5_000,
+          ttl: TTL,
+        });
         expect(result).toEqual({
           outcome: 'reclaimed',
-          lock: { ...held, expiresAt: t0 + 5_000 + TTL },
+          lock: { ...held, token, expiresAt: t0 + 5_000 + TTL },
         });
+      });
+
+      it('ends nothing on a late release with the token from before the reload (the pagehide beacon)', async () => {
+        const id = uniqueId('page');
+        const clientId = tab();
+        const held = await grant(id, alice, clientId, t0);
+        const reclaimed = await acquire(id, alice, clientId, t0 + 1);
+        const late = await store().release({ resourceId: id, token: held.token, now: t0 + 2 });
+        expect(late).toEqual({ outcome: 'not-holder' });
+        expect(await store().get(id, { now: t0 + 3 })).toEqual(reclaimed.lock);
+        const stale = await acquire(id, alice, clientId, t0 + 4, held.token);
+        expect(stale.outcome).toBe('dead-token');
       });
 
       it('does not let another user reclaim with the holder’s clientId', async () => {
@@ -372,14 +421,16 @@ export function runLockStoreContract(
         const held = await grant(id, alice, clientId, t0);
         const refreshed = await acquire(id, alice, clientId, t0 + 1, held.token);
         const reclaimed = await acquire(id, alice, clientId, t0 + 2);
-        const resumed = await acquire(id, alice, clientId, t0 + 3 + TTL, held.token);
+        const fresh = reclaimed.outcome === 'reclaimed' ? reclaimed.lock.token : undefined;
+        const resumed = await acquire(id, alice, clientId, t0 + 3 + TTL, fresh);
         expect(
-          [refreshed, reclaimed, resumed].map((r) => [r.outcome, r.lock?.fence, r.lock?.token]),
+          [refreshed, reclaimed, resumed].map((r) => [r.outcome, r.lock?.fence, r.lock?.since]),
         ).toEqual([
-          ['refreshed', held.fence, held.token],
-          ['reclaimed', held.fence, held.token],
-          ['resumed', held.fence, held.token],
+          ['refreshed', held.fence, held.since],
+          ['reclaimed', held.fence, held.since],
+          ['resumed', held.fence, held.since],
         ]);
+        expect(fresh).not.toBe(held.token);
       });
 
       it('keep growing after a restart (a new store over the same data)', async (...context) => {

@@ -65,6 +65,8 @@ export function createHarness(options: HarnessOptions = {}) {
 
   const send = async (method: string, path: string, init: SendOptions = {}) => {
     const headers = new Headers(init.headers);
+    // Every HTTP/1.1 request names the host it was sent to; a server always sees it.
+    if (!headers.has('Host')) headers.set('Host', new URL(ORIGIN).host);
     const as = init.as === undefined ? alice : init.as;
     if (as) headers.set('Cookie', `session=${sessionOf(as)}`);
     let body: BodyInit | undefined = init.raw;

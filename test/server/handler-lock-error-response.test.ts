@@ -4,9 +4,14 @@ import { LockStoreError } from '../../server-adapter/service/errors';
 import { alice, bob, createHarness, json, START, TTL } from './handler-harness';
 
 /** What an application's save route does: check the token, or answer with lockErrorResponse. */
-async function save(h: ReturnType<typeof createHarness>, resourceId: string, token: string) {
+async function save(
+  h: ReturnType<typeof createHarness>,
+  resourceId: string,
+  token: string,
+  user = alice,
+) {
   try {
-    const lock = await h.service.assertHeld(resourceId, token);
+    const lock = await h.service.assertHeld(resourceId, token, user);
     return Response.json({ saved: true, fence: lock.fence });
   } catch (error) {
     return lockErrorResponse(error, { onError: (e) => h.errors.push(e) });

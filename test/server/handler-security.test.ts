@@ -114,7 +114,7 @@ describe('cross-site protection of state-changing requests', () => {
       h.handler(
         new Request(`http://10.0.0.5:3000${BASE}/page%3A42`, {
           method: 'POST',
-          headers: { Cookie: 'session=alice', ...headers },
+          headers: { Host: '10.0.0.5:3000', Cookie: 'session=alice', ...headers },
           body: JSON.stringify({ clientId: 'tab-a' }),
         }),
       );
@@ -152,6 +152,93 @@ describe('cross-site protection of state-changing requests', () => {
       expect(response.status).toBe(403);
       expect(await h.service.list()).toEqual([]);
     });
+  });
+});
+
+describe('same-origin as browsers make it possible (Sec-Fetch-Site, then Origin against Host)', () => {
+  // What `next start` hands the route: request.url says localhost whatever the browser reached.
+  const asNextStartSeesIt = (
+    h: ReturnType<typeof createHarness>,
+    headers: Record<string, string>,
+    clientId = 'tab-a',
+  ) =>
+    h.handler(
+      new Request(`http://localhost:3000${BASE}/page%3A42`, {
+        method: 'POST',
+        headers: { Cookie: 'session=alice', ...headers },
+        body: JSON.stringify({ clientId }),
+      }),
+    );
+
+  it.each([
+    ['127.0.0.1', 'http://127.0.0.1:3000', '127.0.0.1:3000'],
+    ['[::1]', 'http://[::1]:3000', '[::1]:3000'],
+    ['a domain without a proxy', 'https://admin.example.com', 'admin.example.com'],
+  ])(
+    'lets the page at %s change its lock, though request.url says localhost',
+    async (_, origin, host) => {
+      const h = createHarness();
+      const withFetchMetadata = await asNextStartSeesIt(h, {
+        Host: host,
+        Origin: origin,
+        'Sec-Fetch-Site': 'same-origin',
+      });
+      expect(withFetchMetadata.status).toBe(200);
+      // An older browser sends no Sec-Fetch-Site: its Origin is compared with the Host header.
+      const originOnly = await asNextStartSeesIt(h, { Host: host, Origin: origin }, 'tab-b');
+      expect(originOnly.status).toBe(423);
+    },
+  );
+
+  it('lets Sec-Fetch-Site: same-origin decide even when Origin and Host disagree', async () => {
+    const h = createHarness();
+    const response = await asNextStartSeesIt(h, {
+      Host: 'internal:3000',
+      Origin: 'https://admin.example.com',
+      'Sec-Fetch-Site': 'same-origin',
+    });
+    expect(response.status).toBe(200);
+  });
+
+  it('refuses Sec-Fetch-Site: same-site unless its Origin is allowed', async () => {
+    const headers = {
+      Host: 'admin.example.com',
+      Origin: 'https://blog.example.com',
+      'Sec-Fetch-Site': 'same-site',
+    };
+    const refused = await asNextStartSeesIt(createHarness(), headers);
+    expect(refused.status).toBe(403);
+    const allowed = createHarness({ handler: { allowedOrigins: ['https://blog.example.com'] } });
+    expect((await asNextStartSeesIt(allowed, headers)).status).toBe(200);
+  });
+
+  it('names the origin it saw and the option that admits it', async () => {
+    const h = createHarness();
+    const response = await asNextStartSeesIt(h, {
+      Host: 'admin.example.com',
+      Origin: 'https://evil.test',
+    });
+    expect(response.status).toBe(403);
+    const { error } = await json(response);
+    expect(error.code).toBe('cross-site');
+    expect(error.message).toContain('https://evil.test');
+    expect(error.message).toContain('admin.example.com');
+    expect(error.message).toContain('allowedOrigins');
+    expect(error.message).toContain('trustProxy');
+    const crossSite = await json(
+      await asNextStartSeesIt(h, { Origin: 'https://evil.test', 'Sec-Fetch-Site': 'cross-site' }),
+    );
+    expect(crossSite.error.message).toMatch(/https:\/\/evil\.test.*cross-site.*allowedOrigins/);
+  });
+
+  it('never takes an Origin with user info for the own origin', async () => {
+    const h = createHarness();
+    const response = await asNextStartSeesIt(h, {
+      Host: 'admin.example.com',
+      Origin: 'https://evil@admin.example.com',
+    });
+    expect(response.status).toBe(403);
+    expect(await h.service.list()).toEqual([]);
   });
 });
 

@@ -33,7 +33,7 @@ describe('POST {base}/{id}: acquire', () => {
     });
     expect(body.token.length).toBeGreaterThanOrEqual(22);
     expect(body).not.toHaveProperty('resumed');
-    expect(await h.service.assertHeld('page:42', body.token)).toMatchObject({ fence: 1 });
+    expect(await h.service.assertHeld('page:42', body.token, alice)).toMatchObject({ fence: 1 });
   });
 
   it('answers 423 to someone else, with the holder, isSelf and canTakeOver, and never leaks the token or clientId', async () => {
@@ -61,16 +61,27 @@ describe('POST {base}/{id}: acquire', () => {
     expect(body).toMatchObject({ status: 'locked', isSelf: true, canTakeOver: true });
   });
 
-  it('reclaims after a reload: same clientId without a token gets the same lock and token', async () => {
+  it('reclaims after a reload: same clientId without a token gets the same lock under a fresh token', async () => {
     const h = createHarness();
     const first = await json(await h.acquire('page:42', alice, 'tab-a'));
     h.advance(30_000);
     const response = await h.acquire('page:42', alice, 'tab-a');
     expect(response.status).toBe(200);
     const again = await json(response);
-    expect(again.token).toBe(first.token);
+    expect(again.token).not.toBe(first.token);
     expect(again.lock).toEqual({ ...first.lock, expiresAt: START + 30_000 + TTL });
     expect(again).not.toHaveProperty('resumed');
+  });
+
+  it('lets a late pagehide beacon from before the reload end nothing', async () => {
+    const h = createHarness();
+    const before = await json(await h.acquire('page:42', alice, 'tab-a'));
+    const reloaded = await json(await h.acquire('page:42', alice, 'tab-a'));
+    expect((await h.beaconRelease('page:42', before.token)).status).toBe(409);
+    expect(await h.service.assertHeld('page:42', reloaded.token, alice)).toMatchObject({
+      fence: before.lock.fence,
+      since: before.lock.since,
+    });
   });
 
   it('refreshes with the live token: same fence and since, expiresAt moves', async () => {

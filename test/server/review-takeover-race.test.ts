@@ -76,7 +76,7 @@ describe('a takeover racing with the holder’s resume', () => {
     expect(resumed).toMatchObject({ status: 'held', via: 'resumed' });
     expect(resumed).toMatchObject({ lock: { fence: held.lock.fence } });
     expect(taken).toMatchObject({ status: 'fence-mismatch', lock: { holder: alice } });
-    await expect(service.assertHeld('page:1', held.token)).resolves.toMatchObject({
+    await expect(service.assertHeld('page:1', held.token, alice)).resolves.toMatchObject({
       holder: alice,
       fence: held.lock.fence,
       expiresAt: now() + TTL,
@@ -88,9 +88,10 @@ describe('a takeover racing with the holder’s resume', () => {
     const { service, held, resumed, taken } = await aliceLapsedThenMalloryTakesOver((service) =>
       service.acquire('page:1', alice, { clientId: 'tab-a' }),
     );
-    expect(resumed).toMatchObject({ status: 'held', via: 'reclaimed', token: held.token });
+    expect(resumed).toMatchObject({ status: 'held', via: 'reclaimed' });
     expect(taken).toMatchObject({ status: 'fence-mismatch', lock: { holder: alice } });
-    await expect(service.assertHeld('page:1', held.token)).resolves.toMatchObject({
+    const token = (resumed as { token: string }).token;
+    await expect(service.assertHeld('page:1', token, alice)).resolves.toMatchObject({
       holder: alice,
     });
   });

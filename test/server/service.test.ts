@@ -63,9 +63,9 @@ describe('events', () => {
     s.advance(1_000);
     await s.grant('page:1', alice, 'tab-a', held.token); // refresh
     s.advance(1_000);
-    await s.grant('page:1', alice, 'tab-a'); // reclaim after a reload
+    const reclaimed = await s.grant('page:1', alice, 'tab-a'); // reclaim after a reload
     s.advance(TTL + 1);
-    const resumed = await s.grant('page:1', alice, 'tab-a', held.token);
+    const resumed = await s.grant('page:1', alice, 'tab-a', reclaimed.token);
     expect(resumed.via).toBe('resumed');
     expect(s.events.slice(1).map((e) => [e.type, e.at])).toEqual([
       ['refreshed', START + 1_000],
@@ -165,7 +165,7 @@ describe('events', () => {
       },
     });
     const held = await s.grant('page:1', alice, 'tab-a');
-    expect(await s.service.assertHeld('page:1', held.token)).toEqual(held.lock);
+    expect(await s.service.assertHeld('page:1', held.token, alice)).toEqual(held.lock);
     expect(await s.service.release('page:1', held.token)).toMatchObject({ status: 'released' });
   });
 });
@@ -233,7 +233,7 @@ describe('assertHeld', () => {
   it('resolves with the lock while the token is live', async () => {
     const s = setup();
     const held = await s.grant('page:1', alice, 'tab-a');
-    expect(await s.service.assertHeld('page:1', held.token)).toEqual(held.lock);
+    expect(await s.service.assertHeld('page:1', held.token, alice)).toEqual(held.lock);
   });
 
   const refusal = async (promise: Promise<unknown>) => {
@@ -249,7 +249,7 @@ describe('assertHeld', () => {
     const s = setup();
     const held = await s.grant('page:1', alice, 'tab-a');
     s.advance(TTL);
-    const error = await refusal(s.service.assertHeld('page:1', held.token));
+    const error = await refusal(s.service.assertHeld('page:1', held.token, alice));
     expect(error).toMatchObject({ reason: 'expired', lock: null, resourceId: 'page:1' });
   });
 
@@ -257,7 +257,7 @@ describe('assertHeld', () => {
     const s = setup();
     const held = await s.grant('page:1', alice, 'tab-a');
     await s.service.release('page:1', held.token);
-    expect(await refusal(s.service.assertHeld('page:1', held.token))).toMatchObject({
+    expect(await refusal(s.service.assertHeld('page:1', held.token, alice))).toMatchObject({
       reason: 'released',
       lock: null,
     });
@@ -267,7 +267,7 @@ describe('assertHeld', () => {
     const s = setup({ canTakeOver: () => true });
     const held = await s.grant('page:1', alice, 'tab-a');
     await s.service.takeOver('page:1', bob, { clientId: 'tab-b', expectedFence: 1 });
-    const error = await refusal(s.service.assertHeld('page:1', held.token));
+    const error = await refusal(s.service.assertHeld('page:1', held.token, alice));
     expect(error).toMatchObject({ reason: 'taken-over', lock: { holder: bob } });
     expect(error.message).toMatch(/\[page-lock\].*Bob holds it now/);
   });
@@ -277,7 +277,7 @@ describe('assertHeld', () => {
     const held = await s.grant('page:1', alice, 'tab-a');
     s.advance(TTL);
     await s.grant('page:1', bob, 'tab-b');
-    expect(await refusal(s.service.assertHeld('page:1', held.token))).toMatchObject({
+    expect(await refusal(s.service.assertHeld('page:1', held.token, alice))).toMatchObject({
       reason: 'expired',
       lock: { holder: bob },
     });
@@ -289,7 +289,7 @@ describe('assertHeld', () => {
     s.advance(TTL);
     const bobs = await s.grant('page:1', bob, 'tab-b');
     await s.service.release('page:1', bobs.token);
-    expect(await refusal(s.service.assertHeld('page:1', held.token))).toMatchObject({
+    expect(await refusal(s.service.assertHeld('page:1', held.token, alice))).toMatchObject({
       reason: 'edited-meanwhile',
       lock: null,
     });
@@ -297,7 +297,9 @@ describe('assertHeld', () => {
 
   it('refuses a token that is not a string as released, without asking the store', async () => {
     const s = setup();
-    const error = await refusal(s.service.assertHeld('page:1', undefined as unknown as string));
+    const error = await refusal(
+      s.service.assertHeld('page:1', undefined as unknown as string, alice),
+    );
     expect(error.reason).toBe('released');
   });
 });
@@ -323,7 +325,13 @@ describe('list() and forceRelease()', () => {
       clientId: 'tab-a',
       token: held.token,
     });
-    expect(refresh).toEqual({ status: 'lost', reason: 'released', lock: null });
+    expect(refresh).toEqual({
+      status: 'lost',
+      reason: 'released',
+      lock: null,
+      isSelf: false,
+      now: START,
+    });
     const next = await s.grant('page:1', bob, 'tab-b');
     expect(next.lock.fence).toBe(2);
   });
@@ -358,9 +366,11 @@ describe('since', () => {
     s.advance(10_000);
     expect((await s.grant('page:1', alice, 'tab-a', held.token)).lock.since).toBe(START);
     s.advance(10_000);
-    expect((await s.grant('page:1', alice, 'tab-a')).lock.since).toBe(START);
+    const reclaimed = await s.grant('page:1', alice, 'tab-a');
+    expect(reclaimed.lock.since).toBe(START);
+    expect(reclaimed.token).not.toBe(held.token);
     s.advance(TTL + 10_000);
-    const resumed = await s.grant('page:1', alice, 'tab-a', held.token);
+    const resumed = await s.grant('page:1', alice, 'tab-a', reclaimed.token);
     expect(resumed).toMatchObject({ via: 'resumed', lock: { since: START, fence: 1 } });
     s.advance(10_000);
     const here = await s.service.takeOver('page:1', alice, { clientId: 'tab-2', expectedFence: 1 });
@@ -442,7 +452,7 @@ describe('input validation: LockInputError, nothing changed', () => {
     expect(error).toMatchObject({ code: 'bad-request', field, now: START });
     expect((error as Error).message).toContain(`[page-lock] "${field}"`);
     expect({ locks: await s.service.list(), events: s.events.length }).toEqual(before);
-    expect(await s.service.assertHeld('page:1', held.token)).toEqual(held.lock);
+    expect(await s.service.assertHeld('page:1', held.token, alice)).toEqual(held.lock);
   });
 
   it('refuses bad options when the service is made', () => {
@@ -483,7 +493,7 @@ describe('a failing store', () => {
     ['getMany', (s: ReturnType<typeof setup>) => s.service.getMany(['page:1'])],
     ['list', (s: ReturnType<typeof setup>) => s.service.list()],
     ['forceRelease', (s: ReturnType<typeof setup>) => s.service.forceRelease('page:1')],
-    ['check', (s: ReturnType<typeof setup>) => s.service.assertHeld('page:1', 'a-token')],
+    ['check', (s: ReturnType<typeof setup>) => s.service.assertHeld('page:1', 'a-token', alice)],
   ] as const)('turns a %s failure into LockStoreError, never a grant', async (method, call) => {
     const s = setup({ store: failing([method]) });
     const error = await call(s).then(
