@@ -90,9 +90,17 @@ export function createLockHandler(options: LockHandlerOptions): LockHandler {
   }
   const bodyLimits: BodyLimits = { maxBytes: maxBodyBytes, timeoutMs: bodyTimeoutMs };
 
+  // An answer must go out even when the clock broke (that error is what it reports).
+  const clock = (): number => {
+    try {
+      return service.now();
+    } catch {
+      return Date.now();
+    }
+  };
   // Answers to changes carry the `now` they were decided at (the store's clock when it has one).
   const json = (status: number, body: { now?: number; [key: string]: unknown }): Response =>
-    jsonResponse(status, { ...body, now: body.now ?? service.now() });
+    jsonResponse(status, { ...body, now: body.now ?? clock() });
   const fail = (
     status: number,
     error: Pick<LockRequestError, 'code' | 'message'> & { lock?: Lock | null },
@@ -100,7 +108,7 @@ export function createLockHandler(options: LockHandlerOptions): LockHandler {
   ): Response =>
     jsonResponse(
       status,
-      errorBody(error.code, error.message, service.now(), { lock: error.lock }),
+      errorBody(error.code, error.message, clock(), { lock: error.lock }),
       headers,
     );
 
@@ -206,7 +214,7 @@ export function createLockHandler(options: LockHandlerOptions): LockHandler {
     } catch (error) {
       if (error instanceof LockRequestError) return fail(error.status, error, error.headers);
       return lockErrorResponse(error, {
-        now: () => service.now(),
+        now: clock,
         onError: options.onError && ((reported) => options.onError?.(reported, request)),
       });
     }

@@ -26,6 +26,7 @@ const usersBySession: Record<string, LockUser> = { alice, bob, carol };
 
 export interface HarnessOptions {
   canTakeOver?: LockServiceOptions['canTakeOver'];
+  authorize?: LockServiceOptions['authorize'];
   store?: LockStore;
   handler?: Partial<Omit<LockHandlerOptions, 'service'>>;
 }
@@ -48,6 +49,7 @@ export function createHarness(options: HarnessOptions = {}) {
     ttl: TTL,
     now: () => clock,
     canTakeOver: options.canTakeOver,
+    authorize: options.authorize,
     onEvent: (event) => events.push(event),
   });
   const errors: unknown[] = [];

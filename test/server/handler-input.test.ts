@@ -265,3 +265,52 @@ describe('bodies over maxBodyBytes: 413', () => {
     await expectNothingChanged(h, before);
   });
 });
+
+describe('bodies that never end: 408 after bodyTimeoutMs', () => {
+  /** A body that sends its first bytes, then nothing more, and never closes. */
+  const stalled = () => {
+    let cancelled = false;
+    const body = new ReadableStream<Uint8Array>({
+      start(controller) {
+        controller.enqueue(new TextEncoder().encode('{"token":'));
+      },
+      cancel() {
+        cancelled = true;
+      },
+    });
+    return { body, wasCancelled: () => cancelled };
+  };
+
+  it('answers a release (no session needed) whose body stalls with 408, ending nothing', async () => {
+    const h = createHarness({ handler: { bodyTimeoutMs: 150 } });
+    await json(await h.acquire('page:42', alice, 'tab-a'));
+    const before = await h.snapshot();
+    const { body, wasCancelled } = stalled();
+    const started = performance.now();
+    const response = await h.send('POST', `${id}/release`, { as: null, raw: body });
+    const waited = performance.now() - started;
+    expect(response.status).toBe(408);
+    expect((await json(response)).error).toEqual({
+      code: 'request-timeout',
+      message: expect.stringContaining('150 ms'),
+    });
+    expect(waited).toBeGreaterThanOrEqual(140);
+    expect(wasCancelled()).toBe(true);
+    await expectNothingChanged(h, before);
+  });
+
+  it('answers an acquire whose body stalls with 408 and grants nothing', async () => {
+    const h = createHarness({ handler: { bodyTimeoutMs: 100 } });
+    const response = await h.send('POST', id, { raw: stalled().body });
+    expect(response.status).toBe(408);
+    expect(await h.service.list()).toEqual([]);
+  });
+
+  it('waits 10 s by default, and refuses a timeout that is not a positive integer', async () => {
+    const { DEFAULT_BODY_TIMEOUT_MS } = await import('../../server-adapter/index');
+    expect(DEFAULT_BODY_TIMEOUT_MS).toBe(10_000);
+    expect(() => createHarness({ handler: { bodyTimeoutMs: 0 } })).toThrow(
+      /\[page-lock\] \[handler\].*bodyTimeoutMs/,
+    );
+  });
+});

@@ -108,3 +108,48 @@ describe('lockErrorResponse: the save route’s refusal', () => {
     expect(response.status).toBe(500);
   });
 });
+
+describe('lockErrorResponse: refusals that are not the lock’s', () => {
+  it('answers a busy store with 503 busy and Retry-After, reporting nothing as a failure', async () => {
+    const { LockBusyError } = await import('../../server-adapter/service/errors');
+    const reported: unknown[] = [];
+    const response = lockErrorResponse(new LockBusyError('[page-lock] [sqlite] busy', START), {
+      onError: (e) => reported.push(e),
+    });
+    expect(response.status).toBe(503);
+    expect(response.headers.get('Retry-After')).toBe('1');
+    expect(await json(response)).toEqual({
+      error: { code: 'busy', message: '[page-lock] [sqlite] busy' },
+      now: START,
+    });
+    expect(reported).toEqual([]);
+  });
+
+  it('answers an authorize refusal with 403 forbidden', async () => {
+    const { LockForbiddenError } = await import('../../server-adapter/service/errors');
+    const response = lockErrorResponse(new LockForbiddenError('page:1', 'acquire', START));
+    expect(response.status).toBe(403);
+    expect((await json(response)).error.code).toBe('forbidden');
+  });
+});
+
+describe('the old tab after “edit here instead”', () => {
+  it('is told the lock is its own user’s now (isSelf), not a rival’s', async () => {
+    const h = createHarness();
+    const first = await json(await h.acquire('page:42', alice, 'tab-a'));
+    await h.takeOver('page:42', alice, 'tab-b', first.lock.fence);
+    const refresh = await h.acquire('page:42', alice, 'tab-a', first.token);
+    expect(refresh.status).toBe(409);
+    expect(await json(refresh)).toMatchObject({
+      status: 'lost',
+      reason: 'taken-over',
+      isSelf: true,
+      lock: { holder: alice },
+    });
+    const takenByBob = createHarness({ canTakeOver: () => true });
+    const held = await json(await takenByBob.acquire('page:42', alice, 'tab-a'));
+    await takenByBob.takeOver('page:42', bob, 'tab-b', held.lock.fence);
+    const lost = await json(await takenByBob.acquire('page:42', alice, 'tab-a', held.token));
+    expect(lost).toMatchObject({ reason: 'taken-over', isSelf: false, lock: { holder: bob } });
+  });
+});

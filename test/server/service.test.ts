@@ -295,6 +295,22 @@ describe('assertHeld', () => {
     });
   });
 
+  it('refuses the live token of another user’s tab: a token is a lease secret, not an identity', async () => {
+    const s = setup();
+    const alices = await s.grant('page:1', alice, 'tab-a');
+    const error = await refusal(s.service.assertHeld('page:1', alices.token, bob));
+    expect(error).toMatchObject({ reason: 'expired', lock: { holder: alice } });
+    expect(await s.service.assertHeld('page:1', alices.token, alice)).toEqual(alices.lock);
+  });
+
+  it('refuses a call without the user whose save it checks', async () => {
+    const s = setup();
+    const held = await s.grant('page:1', alice, 'tab-a');
+    await expect(
+      s.service.assertHeld('page:1', held.token, undefined as unknown as LockUser),
+    ).rejects.toBeInstanceOf(LockInputError);
+  });
+
   it('refuses a token that is not a string as released, without asking the store', async () => {
     const s = setup();
     const error = await refusal(
