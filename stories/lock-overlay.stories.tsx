@@ -66,7 +66,11 @@ type Story = StoryObj<typeof meta>;
 
 const worldOf = (loaded: Record<string, unknown>): LockWorld => loaded.world as LockWorld;
 
-/** The first acquire is on its way (here it never answers): the overlay shows nothing yet. */
+/**
+ * The first acquire is on its way (here it never answers): the editor waits, inert, under a quiet
+ * "Checking who is editing…" (no dialog, no focus trap), so nothing typed can freeze under a late
+ * overlay.
+ */
 export const Acquiring: Story = {
   loaders: [lockWorldLoader()],
   beforeEach({ msw }) {
@@ -75,6 +79,10 @@ export const Acquiring: Story = {
   async play({ canvasElement }) {
     await expectLockStatus(canvasElement, 'acquiring');
     await expect(within(canvasElement).queryByRole('dialog')).toBeNull();
+    await expect(editorBody(canvasElement).closest('[inert]')).not.toBeNull();
+    await expect(canvasElement.querySelector('.page-lock-overlay__live')?.textContent).toBe(
+      'Checking who is editing…',
+    );
   },
 };
 
@@ -200,6 +208,26 @@ export const LostTakenOver: Story = {
   },
 };
 
+/**
+ * This user chose "Edit here instead" in another tab: this (old) tab says so, not that someone
+ * took the page over, and keeps its text on screen, read-only.
+ */
+export const LostToMyOtherTab: Story = {
+  loaders: [lockWorldLoader()],
+  async play({ canvasElement, loaded }) {
+    const world = worldOf(loaded);
+    await expectLockStatus(canvasElement, 'held');
+    await userEvent.type(editorBody(canvasElement), ' Closed on holidays.');
+    await world.tabOf(me, 'my-other-tab').takeOver(world.resourceId);
+
+    const dialog = await expectReadOnlyEditor(canvasElement);
+    await expect(
+      within(dialog).getByRole('heading', { name: 'You opened this page in another tab.' }),
+    ).toBeVisible();
+    await expect(editorBody(canvasElement).value).toBe(`${EDITOR_TEXT} Closed on holidays.`);
+  },
+};
+
 /** This tab's lease lapsed (the server's clock moved past the TTL) and Alice has the page now. */
 export const LostExpired: Story = {
   loaders: [lockWorldLoader()],
@@ -266,7 +294,7 @@ export const ServerError: Story = {
     const world = worldOf(loaded);
     const dialog = await expectModalOverEditor(canvasElement);
     await expect(
-      within(dialog).getByRole('heading', { name: 'The lock server could not be reached.' }),
+      within(dialog).getByRole('heading', { name: 'The lock server had a problem.' }),
     ).toBeVisible();
     await expectLockStatus(canvasElement, 'error');
 
@@ -277,7 +305,7 @@ export const ServerError: Story = {
   },
 };
 
-/** No answer at all (offline, connection reset): the same overlay as a server error. */
+/** No answer at all (offline, connection reset): the server could not be reached. */
 export const NetworkError: Story = {
   loaders: [lockWorldLoader()],
   beforeEach({ msw }) {
@@ -285,8 +313,65 @@ export const NetworkError: Story = {
   },
   async play({ canvasElement }) {
     const dialog = await expectModalOverEditor(canvasElement);
+    await expect(dialog).toHaveAccessibleName('The lock server could not be reached.');
     await expect(dialog).toHaveAccessibleDescription(
       'Editing is paused until we know nobody else is editing this page.',
+    );
+  },
+};
+
+const refusal = (status: number, code: string) => () =>
+  HttpResponse.json(
+    { error: { code, message: `Refused (${code})` }, now: Date.now() },
+    { status, headers: { [PROTOCOL_VERSION_HEADER]: String(PROTOCOL_VERSION) } },
+  );
+
+/** The server says nobody is signed in (401): sign in again, then Retry. */
+export const NotSignedIn: Story = {
+  loaders: [lockWorldLoader()],
+  beforeEach({ msw }) {
+    msw.use(http.all(`*${LOCKS_BASE_URL}/*`, refusal(401, 'unauthorized')));
+  },
+  async play({ canvasElement }) {
+    const dialog = await expectModalOverEditor(canvasElement);
+    await expect(dialog).toHaveAccessibleName(
+      'You are not signed in, so this page cannot be reserved for you.',
+    );
+    await expect(dialog).toHaveAccessibleDescription(/^Sign in again/);
+  },
+};
+
+/**
+ * Refused as cross-site (403): the user is told they may not edit; the developer console names
+ * the likely fix (`allowedOrigins`, `trustProxy`).
+ */
+export const NotAllowed: Story = {
+  loaders: [lockWorldLoader()],
+  beforeEach({ msw }) {
+    msw.use(http.all(`*${LOCKS_BASE_URL}/*`, refusal(403, 'cross-site')));
+  },
+  async play({ canvasElement }) {
+    const dialog = await expectModalOverEditor(canvasElement);
+    await expect(dialog).toHaveAccessibleName('You are not allowed to edit this page.');
+    await expect(within(dialog).getAllByRole('button')[0]).toHaveTextContent('Go back');
+  },
+};
+
+/** No lock route at the adapter's URL (a wrong `baseUrl`, a missing route file): 404. */
+export const NoLockRoute: Story = {
+  loaders: [lockWorldLoader()],
+  beforeEach({ msw }) {
+    msw.use(
+      http.all(
+        `*${LOCKS_BASE_URL}/*`,
+        () => new HttpResponse('<!doctype html><h1>404</h1>', { status: 404 }),
+      ),
+    );
+  },
+  async play({ canvasElement }) {
+    const dialog = await expectModalOverEditor(canvasElement);
+    await expect(dialog).toHaveAccessibleName(
+      'Editing is unavailable: this page cannot check who else is editing it.',
     );
   },
 };
@@ -368,6 +453,25 @@ const german: Partial<LockOverlayMessages> = {
   goBack: 'Zurück',
   takeOver: 'Übernehmen',
   avatarAlt: ({ name }) => `Profilbild von ${name}`,
+  checking: 'Wir prüfen, wer gerade bearbeitet…',
+  openedInOtherTab: 'Sie haben diese Seite in einem anderen Tab geöffnet.',
+  openedInOtherTabDescription:
+    'Dort bearbeiten Sie sie jetzt. Ihr Text hier bleibt sichtbar, schreibgeschützt, zum Kopieren.',
+  error: 'Der Sperr-Server ist nicht erreichbar.',
+  errorDescription:
+    'Bearbeiten ist angehalten, bis feststeht, dass niemand sonst die Seite bearbeitet.',
+  notSignedIn: 'Sie sind nicht angemeldet, daher kann die Seite nicht für Sie reserviert werden.',
+  notSignedInDescription:
+    'Melden Sie sich erneut an (in einem anderen Tab, damit hier nichts verloren geht) und versuchen Sie es dann noch einmal.',
+  notAllowed: 'Sie dürfen diese Seite nicht bearbeiten.',
+  notAllowedDescription: 'Gehen Sie zurück oder bitten Sie eine Administratorin um Zugriff.',
+  noLockRoute:
+    'Bearbeiten ist nicht möglich: Diese Seite kann nicht prüfen, wer sie gerade bearbeitet.',
+  noLockRouteDescription:
+    'Die Bearbeitungssperre ist nicht richtig eingerichtet. Bitte wenden Sie sich an die Administration.',
+  serverError: 'Der Sperr-Server hat ein Problem.',
+  unexpectedAnswer: 'Der Sperr-Server hat eine unverständliche Antwort gesendet.',
+  retry: 'Erneut versuchen',
 };
 
 /** Every word replaced through `messages`, times in German through `locale`. */

@@ -25,6 +25,8 @@ function badgeText(view: LockStatusView): string {
       return 'Editing here';
     case 'locked':
       return view.isSelf ? 'You, in another tab' : `${view.holder?.name ?? 'Someone'} is editing`;
+    case 'forbidden':
+      return 'No access';
   }
 }
 
@@ -57,8 +59,9 @@ const meta = {
         component: `\`useLockStatus(id)\` or \`useLockStatus(ids)\` tells who holds a resource without
 acquiring it: for badges in a list of pages. Every id watched below one \`PageLockProvider\` is
 asked about in one batch request (\`GET /api/locks?ids=…\`, here answered by MSW), polled at the
-provider's \`pollInterval\`. Each view is \`{ status: 'unknown' | 'free' | 'locked' | 'held',
-holder, lock, isSelf }\`.`,
+provider's \`pollInterval\`. Each view is \`{ status: 'unknown' | 'free' | 'locked' | 'held' |
+'forbidden', holder, lock, isSelf }\` (\`forbidden\`: the server's \`authorize\` does not let this user
+observe it).`,
       },
     },
   },
@@ -111,5 +114,31 @@ export const ListWithBadges: Story = {
     await world.tabOf(alice).release('page:home');
     await waitFor(() => expect(badgeOf('Home')).toHaveTextContent('Free'), { timeout: 5_000 });
     await expect(badgeOf('Pricing')).toHaveTextContent('Bob Keller is editing');
+  },
+};
+
+/** The server's `authorize` does not let this user observe Pricing: that row says so, the rest as usual. */
+export const ForbiddenRow: Story = {
+  loaders: [
+    lockWorldLoader({
+      ttl: HOUR,
+      authorize: (user, resourceId, action) =>
+        !(user.id === me.id && resourceId === 'page:pricing' && action === 'observe'),
+      async setup(world) {
+        await world.tabOf(alice).acquire('page:home');
+      },
+    }),
+  ],
+  async play({ canvasElement }) {
+    const list = within(canvasElement).getByRole('list', { name: 'Pages' });
+    const badgeOf = (title: string) =>
+      within(within(list).getByText(title).closest('li') as HTMLElement).getByText(/./, {
+        selector: '.story-badge',
+      });
+    await waitFor(() => expect(badgeOf('Pricing')).toHaveTextContent('No access'), {
+      timeout: 5_000,
+    });
+    await expect(badgeOf('Home')).toHaveTextContent('Alice Martin is editing');
+    await expect(badgeOf('Contact')).toHaveTextContent('Free');
   },
 };

@@ -360,14 +360,18 @@ function isLostResponse(body: unknown): body is LostResponse {
     body.status === 'lost' &&
     LOST_REASONS.includes(body.reason as LostReason) &&
     (body.lock === undefined || body.lock === null || isLock(body.lock)) &&
+    (body.isSelf === undefined || typeof body.isSelf === 'boolean') &&
     typeof body.now === 'number'
   );
 }
 
-/** `lock: null` (nobody holds it) is told as no `lock` at all, as the protocol's type says. */
+/**
+ * `lock: null` (nobody holds it) is told as no `lock` at all, as the protocol's type says, and
+ * `isSelf` only comes with a lock.
+ */
 function withoutNullLock(response: LostResponse): LostResponse {
-  if (response.lock !== null) return response;
-  const { lock: _none, ...rest } = response;
+  if (response.lock !== null && response.lock !== undefined) return response;
+  const { lock: _none, isSelf: _alone, ...rest } = response;
   return rest;
 }
 
@@ -386,7 +390,8 @@ function isStatusResponse(body: unknown): body is StatusResponse {
 
 function isBatchEntry(value: unknown): value is BatchStatusEntry {
   if (!isObject(value)) return false;
-  if (value.status === 'free') return true;
+  // `forbidden`: the server's `authorize` refused this id; the rest of the batch is answered.
+  if (value.status === 'free' || value.status === 'forbidden') return true;
   return (
     (value.status === 'locked' || value.status === 'held') &&
     isLock(value.lock) &&

@@ -21,6 +21,7 @@ export {
   type LockFetch,
   type LockRequestHeaders,
 } from './http-adapter';
+export { type LockFailureKind, lockFailureOf } from './lock-failure';
 export { createMemoryLockAdapter, type MemoryLockAdapterOptions } from './memory-adapter';
 export {
   createMemoryLockServer,
@@ -38,6 +39,7 @@ export {
   type HeldResponse,
   LOCK_TOKEN_HEADER,
   type Lock,
+  type LockAction,
   type LockedResponse,
   type LockUser,
   type LostReason,

@@ -5,7 +5,7 @@ import {
   createMemoryLockStore,
   type MemoryLockStore,
 } from '../../server-adapter/store/memory-store';
-import type { Lock, LockUser } from './protocol';
+import type { Lock, LockAction, LockUser } from './protocol';
 
 /** Who is signed in for a request to the memory server: a user, nobody (→ 401), or a lookup. */
 export type MemoryLockServerUser =
@@ -20,6 +20,15 @@ export interface MemoryLockServerOptions {
   now?: () => number;
   /** Whether `user` may take `lock` from another user (default: never). May be async. */
   canTakeOver?: (user: LockUser, lock: Lock) => boolean | Promise<boolean>;
+  /**
+   * Per-resource authorization, as on a real server (default: allow everything). May be async.
+   * A refusal is a 403; in a batch status answer the refused id is `{ status: 'forbidden' }`.
+   */
+  authorize?: (
+    user: LockUser,
+    resourceId: string,
+    action: LockAction,
+  ) => boolean | Promise<boolean>;
   /** The service's audit hook: see every acquire, refresh, release and takeover. */
   onEvent?: (event: LockEvent) => void;
   /** Where the real error behind a 500 goes (default `console.error`); the response hides it. */
@@ -70,6 +79,7 @@ export function createMemoryLockServer(options: MemoryLockServerOptions = {}): M
     now,
     ttl: options.ttl,
     canTakeOver: options.canTakeOver,
+    authorize: options.authorize,
     onEvent: options.onEvent,
   });
 

@@ -179,3 +179,10 @@ const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[
 export function hasUnstorableText(value: string): boolean {
   return value.includes('\u0000') || LONE_SURROGATE.test(value);
 }
+
+const LONE_SURROGATES = new RegExp(LONE_SURROGATE.source, 'g');
+
+/** The same text with NULs dropped and lone surrogates made U+FFFD: what every store can keep. */
+export function storableText(value: string): string {
+  return value.replaceAll('\u0000', '').replace(LONE_SURROGATES, '\ufffd');
+}

@@ -4,7 +4,10 @@ import type { PageLockState } from './types';
 export const DEFAULT_POLL_INTERVAL = 10_000;
 
 /** The state a callback is told about: what `usePageLock` returns, without the actions. */
-export type PageLockSnapshot = Omit<PageLockState, 'acquire' | 'release' | 'takeOver' | 'retry'>;
+export type PageLockSnapshot = Omit<
+  PageLockState,
+  'acquire' | 'release' | 'takeOver' | 'retry' | 'recheck'
+>;
 
 /** When a tab asks for the lock: as the page opens (the seed's way), or when `acquire()` is called. */
 export type AcquireMode = 'mount' | 'manual';

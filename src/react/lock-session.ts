@@ -7,6 +7,8 @@ import {
   replaceEqualDeep,
 } from '@tanstack/react-query';
 import type { LockAdapter, ReleaseOutcome, TakeOverResponse } from '../core/adapter';
+import { isDevelopment } from '../core/development';
+import { reportLockFailure } from '../core/lock-failure';
 import { getNavigation } from '../core/navigation';
 import { type PageLifecycle, type PageLifecycleEvent, pageLifecycle } from '../core/page-lifecycle';
 import type {
@@ -17,6 +19,7 @@ import type {
   LostReason,
   StatusResponse,
 } from '../core/protocol';
+import { adapterScope } from './adapter-scope';
 import { setCappedTimeout } from './capped-timeout';
 import { DEFAULT_POLL_INTERVAL, type PageLockOptions, type PageLockSnapshot } from './lock-options';
 import type { PageLockLostReason, PageLockStatus } from './types';
@@ -172,9 +175,12 @@ export class LockSession {
     this.#users.add(user);
     this.#syncObservers();
     this.#acquireForMountUsers();
+    // The acquire mode may have changed, and with it `isChecking`.
+    this.#publish();
     return () => {
       this.#users.delete(user);
       this.#syncObservers();
+      this.#publish();
     };
   }
 
@@ -182,6 +188,7 @@ export class LockSession {
   optionsChanged(): void {
     this.#syncObservers();
     this.#acquireForMountUsers();
+    this.#publish();
   }
 
   /**
@@ -304,7 +311,7 @@ export class LockSession {
       .then(() => this.#broadcast('released'))
       .catch((error: unknown) => {
         // The lease lapses on its own after the TTL; a look that still sees it gives it back.
-        this.#error = toError(error);
+        this.#fail(error);
         this.#publish();
       });
     this.#setReleasing(released);
@@ -352,7 +359,7 @@ export class LockSession {
       (error: unknown) => {
         if (generation !== this.#generation) return;
         // No answer: nothing changed hands. Show what was shown, with the error, and look again.
-        this.#error = toError(error);
+        this.#fail(error);
         if (before === 'lost') {
           this.#switchTo('lost');
           this.#setStatus('lost');
@@ -383,6 +390,43 @@ export class LockSession {
         return;
     }
   };
+
+  /**
+   * Bring the lock state up to date with one round trip now; see `PageLockState.recheck`. A
+   * holder refreshes with its token (a refresh already on its way is cancelled: it may have been
+   * answered before whatever refused the save), anyone else looks (a look already on its way
+   * counts). Resolves once the answer is applied; never rejects (a failure shows in the state).
+   */
+  recheck = async (): Promise<void> => {
+    switch (this.#phase) {
+      case 'leasing':
+        if (this.#token) {
+          await this.#leaseObserver?.refetch({ cancelRefetch: true });
+        } else {
+          // A first acquire on its way is the round trip: sending another would reclaim (and
+          // kill) the token it brings.
+          await this.#leaseObserver?.refetch({ cancelRefetch: false });
+        }
+        return;
+      case 'observing':
+        await this.#statusObserver?.refetch({ cancelRefetch: false });
+        return;
+      case 'busy': {
+        // A takeover or a release (or the wait for one) is on its way: its answer is the news.
+        await Promise.allSettled([...this.#pending]);
+        // It led to a first acquire (a release landed): that acquire's answer is the news.
+        if (this.#firstAcquireRunning()) await this.recheck();
+        return;
+      }
+      default:
+        // `lost` is final until `acquire()`/`retry()`; idle, paused and stopped have no lock.
+        return;
+    }
+  };
+
+  #firstAcquireRunning(): boolean {
+    return this.#phase === 'leasing' && this.#token === null;
+  }
 
   // ——— phases ———
 
@@ -478,13 +522,14 @@ export class LockSession {
     }
   }
 
-  #enterLost(reason: PageLockLostReason, lock: Lock | null): void {
+  /** `isSelf`: the server's word that the lock's holder is this user (another tab of theirs). */
+  #enterLost(reason: PageLockLostReason, lock: Lock | null, isSelf?: boolean): void {
     const wasLost = this.#status === 'lost';
     this.#token = null;
     this.#clearDeadline();
     this.#confirming = false;
     this.#reason = reason;
-    this.#setLock(lock, lock !== null && this.#isSelfHolder(lock), false);
+    this.#setLock(lock, lock !== null && (isSelf ?? this.#isSelfHolder(lock)), false);
     if (lock) this.#canTakeOver = this.#isSelf;
     this.#switchTo('lost');
     this.#setStatus('lost');
@@ -504,7 +549,7 @@ export class LockSession {
   // ——— queries ———
 
   #queryPrefix(): readonly unknown[] {
-    return [LOCK_QUERY_PREFIX, this.clientId, this.resourceId];
+    return [LOCK_QUERY_PREFIX, this.clientId, this.resourceId, adapterScope(this.#adapter)];
   }
 
   #leaseKey(): readonly unknown[] {
@@ -615,14 +660,14 @@ export class LockSession {
         break;
       case 'lost':
         this.#applyServerTime(answer.now);
-        this.#enterLost(answer.reason, answer.lock ?? null);
+        this.#enterLost(answer.reason, answer.lock ?? null, answer.isSelf);
         break;
     }
     return answer;
   }
 
   #leaseFailed(error: Error): void {
-    this.#error = error;
+    this.#fail(error);
     if (!this.#token) {
       // Not holding and no answer: `error`; keep looking with GET and acquire once it is free.
       this.#observe({ status: 'error', acquireWhenFree: true, fetchNow: false });
@@ -646,7 +691,7 @@ export class LockSession {
       answer = await this.#adapter.status(this.resourceId, { clientId: this.clientId });
     } catch (error) {
       if (generation === this.#generation) {
-        this.#error = toError(error);
+        this.#fail(error);
         this.#setStatus('error');
       }
       throw error;
@@ -781,7 +826,9 @@ export class LockSession {
 
   #describeForCache(): LeftAs {
     if (this.#token && this.#lock) return { kind: 'holder', fence: this.#lock.fence };
-    if (this.#phase === 'lost') return { kind: 'lost', reason: this.#reason, lock: this.#lock };
+    if (this.#phase === 'lost') {
+      return { kind: 'lost', reason: this.#reason, lock: this.#lock, isSelf: this.#isSelf };
+    }
     if (this.#phase === 'observing' && this.#sawLocked && this.#lock) {
       return { kind: 'blocked', lock: this.#lock, canTakeOver: this.#canTakeOver };
     }
@@ -800,7 +847,7 @@ export class LockSession {
       case 'lost':
         // Still stale, still nothing to poll.
         this.#reason = left.reason;
-        this.#setLock(left.lock, left.lock !== null && this.#isSelfHolder(left.lock), false);
+        this.#setLock(left.lock, left.isSelf, false);
         this.#switchTo('lost');
         this.#setStatus('lost');
         return;
@@ -993,6 +1040,8 @@ export class LockSession {
     const lock = this.#lock;
     const next: PageLockSnapshot = {
       status: this.#status,
+      isChecking:
+        this.#status === 'acquiring' && !this.#confirming && this.#acquireMode() === 'mount',
       resourceId: this.resourceId,
       holder: lock?.holder ?? null,
       since: lock?.since ?? null,
@@ -1013,6 +1062,12 @@ export class LockSession {
     for (const listener of [...this.#listeners]) listener();
   }
 
+  /** Keep an adapter's error for the state, and (in development) say what likely fixes it. */
+  #fail(error: unknown): void {
+    this.#error = toError(error);
+    reportLockFailure(error);
+  }
+
   #track<T>(promise: Promise<T>): Promise<T> {
     this.#pending.add(promise);
     const forget = (): void => {
@@ -1030,14 +1085,15 @@ export class LockSession {
 /** What a tab was when its page went into the back/forward cache. */
 type LeftAs =
   | { kind: 'holder'; fence: number }
-  | { kind: 'lost'; reason: PageLockLostReason | null; lock: Lock | null }
+  | { kind: 'lost'; reason: PageLockLostReason | null; lock: Lock | null; isSelf: boolean }
   | { kind: 'blocked'; lock: Lock; canTakeOver: boolean }
   | { kind: 'other' };
 
 /** The state of a lock that is not running (disabled, not started, or server rendering). */
-export function idleSnapshot(resourceId: string | undefined): PageLockSnapshot {
+export function idleSnapshot(resourceId: string | undefined, isChecking = false): PageLockSnapshot {
   return {
     status: 'idle',
+    isChecking,
     resourceId,
     holder: null,
     since: null,
@@ -1057,13 +1113,9 @@ export function idleSnapshot(resourceId: string | undefined): PageLockSnapshot {
 const warned = new Set<string>();
 
 function warnOnce(message: string): void {
-  if (isProduction() || warned.has(message)) return;
+  if (!isDevelopment() || warned.has(message)) return;
   warned.add(message);
   console.warn(message);
-}
-
-function isProduction(): boolean {
-  return typeof process !== 'undefined' && process.env?.NODE_ENV === 'production';
 }
 
 function reportError(error: unknown): void {

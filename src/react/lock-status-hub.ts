@@ -1,5 +1,6 @@
 import { type QueryClient, QueryObserver, replaceEqualDeep } from '@tanstack/react-query';
 import type { LockAdapter } from '../core/adapter';
+import { reportLockFailure } from '../core/lock-failure';
 import { type PageLifecycle, pageLifecycle } from '../core/page-lifecycle';
 import {
   type BatchStatusEntry,
@@ -8,6 +9,7 @@ import {
   type LockUser,
   MAX_BATCH_IDS,
 } from '../core/protocol';
+import { adapterScope } from './adapter-scope';
 import { DEFAULT_POLL_INTERVAL } from './lock-options';
 import { LOCK_CHANNEL_NAME, LOCK_QUERY_PREFIX, type LockChannelMessage } from './lock-session';
 
@@ -15,9 +17,10 @@ import { LOCK_CHANNEL_NAME, LOCK_QUERY_PREFIX, type LockChannelMessage } from '.
 export interface LockStatusView {
   /**
    * `unknown` until the first answer; `free`; `locked` by someone else (or this user elsewhere,
-   * `isSelf`); `held` by this very tab.
+   * `isSelf`); `held` by this very tab; `forbidden` when the server's `authorize` does not let
+   * this user observe it (show no badge, or a lock icon: who holds it is not told).
    */
-  status: 'unknown' | 'free' | 'locked' | 'held';
+  status: 'unknown' | 'free' | 'locked' | 'held' | 'forbidden';
   lock: Lock | null;
   holder: LockUser | null;
   /** The holder is this user (in this tab when `held`, else in another tab or device). */
@@ -167,6 +170,8 @@ export class LockStatusHub {
         LOCK_QUERY_PREFIX,
         this.#config.clientId(),
         'status-many',
+        // Two providers with different adapters (two users) never share one answer.
+        adapterScope(this.#config.adapter),
         ...ids,
       ] as readonly unknown[],
       queryFn: ({ signal }: { signal: AbortSignal }) => this.#fetch(ids, signal),
@@ -194,7 +199,10 @@ export class LockStatusHub {
       chunks.push(ids.slice(i, i + MAX_BATCH_IDS));
     const answers = await Promise.all(
       chunks.map((chunk) => this.#config.adapter.statusMany(chunk, { clientId }, { signal })),
-    );
+    ).catch((error: unknown) => {
+      if (!signal.aborted) reportLockFailure(error);
+      throw error;
+    });
     const merged: BatchStatusResponse = { locks: {}, ttlMs: 0, now: 0 };
     for (const answer of answers) {
       Object.assign(merged.locks, answer.locks);
@@ -221,7 +229,9 @@ export class LockStatusHub {
 }
 
 function toView(entry: BatchStatusEntry): LockStatusView {
-  if (entry.status === 'free') return { status: 'free', lock: null, holder: null, isSelf: false };
+  if (entry.status === 'free' || entry.status === 'forbidden') {
+    return { status: entry.status, lock: null, holder: null, isSelf: false };
+  }
   return {
     status: entry.status,
     lock: entry.lock,

@@ -1,3 +1,4 @@
+import { adapterScope } from './adapter-scope';
 import { LockSession, type LockSessionConfig, type LockSessionUser } from './lock-session';
 
 interface Entry {
@@ -7,13 +8,14 @@ interface Entry {
 }
 
 /**
- * Running sessions, by tab and resource. The server knows a lock by these alone (a second
- * acquire of this tab reclaims the same token), so a tab runs one session per resource whatever
- * the QueryClient or adapter: two providers that each made their own QueryClient share it, and
- * one of them unmounting does not release the other's lock.
+ * Running sessions, by adapter, tab and resource. The server knows a lock by the signed-in user,
+ * the tab and the resource (a second acquire of this tab reclaims it), so a tab runs one session
+ * per adapter and resource whatever the QueryClient: two providers that share an adapter but each
+ * made their own QueryClient share it, and one of them unmounting does not release the other's
+ * lock. Two adapters are two sign-ins (Alice's and Bob's in one document): they never share one.
  */
 const running = new Map<string, Entry>();
-/** Stops whose release may still be on its way, by tab and resource. */
+/** Stops whose release may still be on its way, by adapter, tab and resource. */
 const stopping = new Map<string, Promise<void>>();
 
 /** A user's hold on a shared session. */
@@ -24,8 +26,8 @@ export interface RetainedLockSession {
 }
 
 /**
- * Join the session for this tab and resource, starting it when it is the first user (with this
- * user's QueryClient, adapter and user). Every hook (and the provider) on one resource shares one
+ * Join the session for this adapter, tab and resource, starting it when it is the first user
+ * (with this user's QueryClient and user). Every hook (and the provider) on one resource shares one
  * session, so one component unmounting does not release another's lock. The session stops one
  * tick after its last user leaves: React StrictMode unmounts and mounts again at once, and that
  * must not release the lock.
@@ -34,7 +36,7 @@ export function retainLockSession(
   config: LockSessionConfig,
   user: LockSessionUser,
 ): RetainedLockSession {
-  const key = JSON.stringify([config.clientId, config.resourceId]);
+  const key = JSON.stringify([adapterScope(config.adapter), config.clientId, config.resourceId]);
   let entry = running.get(key);
   let created = false;
   if (entry && !entry.session.stopped) {

@@ -9,13 +9,17 @@ import { changedTracked, trackProperties } from './track-properties';
 import type { PageLockState } from './types';
 import { useLockSession } from './use-lock-session';
 
-type PageLockActions = Pick<PageLockState, 'acquire' | 'release' | 'takeOver' | 'retry'>;
+type PageLockActions = Pick<
+  PageLockState,
+  'acquire' | 'release' | 'takeOver' | 'retry' | 'recheck'
+>;
 
 const idleActions: PageLockActions = {
   acquire: () => {},
   release: async () => {},
   takeOver: async () => {},
   retry: () => {},
+  recheck: async () => {},
 };
 
 /**
@@ -27,8 +31,11 @@ const idleActions: PageLockActions = {
  * The component re-renders only when a property it read changed: one that shows `status` and
  * `holder` is not re-rendered by a refresh that only moved `expiresAt`.
  *
+ * After a save the server refused (423, or 409 `conflict`), `await recheck()` brings the state up
+ * to date at once instead of at the next poll.
+ *
  * @example
- * const { status, holder, token } = usePageLock('page:42', { onLost: saveDraft });
+ * const { status, holder, token, recheck } = usePageLock('page:42', { onLost: saveDraft });
  */
 export function usePageLock(resourceId?: string, options: PageLockOptions = {}): PageLockState {
   const context = usePageLockContext('usePageLock');
@@ -42,7 +49,11 @@ export function usePageLock(resourceId?: string, options: PageLockOptions = {}):
   if (problem) throw new TypeError(`[page-lock] usePageLock() resourceId ${problem}`);
   const session = useLockSession(context, id, options);
 
-  const idle = useMemo(() => idleSnapshot(id), [id]);
+  // Before the session runs (the first render, server rendering): a lock acquired on mount is
+  // being checked already, so the editor is not live for a moment and then frozen.
+  const checksOnMount =
+    (options.enabled ?? context.enabled) && (options.acquire ?? context.acquire) !== 'manual';
+  const idle = useMemo(() => idleSnapshot(id, checksOnMount), [id, checksOnMount]);
   const tracked = useRef(new Set<keyof PageLockState>()).current;
   const rendered = useRef<PageLockSnapshot | undefined>(undefined);
 
@@ -67,6 +78,7 @@ export function usePageLock(resourceId?: string, options: PageLockOptions = {}):
             release: session.release,
             takeOver: session.takeOver,
             retry: session.retry,
+            recheck: session.recheck,
           }
         : idleActions,
     [session],

@@ -145,12 +145,17 @@ export function runLockAdapterContract(
         expect(otherTab.canTakeOver).toBe(true);
       });
 
-      it('gives a reloaded tab (same clientId, no token) its own lock back: same token, same fence', async () => {
+      it('gives a reloaded tab (same clientId, no token) its own lock back: same fence, a fresh token', async () => {
         const { id, clientId, answer } = await aliceHolds();
         const reclaimed = held(await alice().acquire(id, { clientId }));
-        expect(reclaimed.token).toBe(answer.token);
+        expect(reclaimed.token).not.toBe(answer.token);
         expect(reclaimed.lock.fence).toBe(answer.lock.fence);
         expect(reclaimed.lock.since).toBe(answer.lock.since);
+        // The page before the reload may still send its release: with the old token it ends nothing.
+        expect(await alice().release(id, answer.token)).toBe('not-holder');
+        expect(held(await alice().acquire(id, { clientId, token: reclaimed.token })).token).toBe(
+          reclaimed.token,
+        );
       });
 
       it('refreshes with the live token: same fence, same since, the lease moves on', async () => {

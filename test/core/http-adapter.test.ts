@@ -219,3 +219,63 @@ describe('createHttpLockAdapter: requests', () => {
     expect(seen[0]?.url).toBe('http://admin.test/api/locks/page%3A1');
   });
 });
+
+describe('createHttpLockAdapter: answers for safe edits', () => {
+  const lock = {
+    resourceId: 'page:1',
+    holder: alice,
+    since: 1,
+    acquiredAt: 1,
+    expiresAt: 90_001,
+    fence: 2,
+  };
+
+  it('accepts a batch entry the server refused to show ({ status: "forbidden" })', async () => {
+    network.use(
+      http.get(baseUrl, () =>
+        HttpResponse.json({
+          locks: { 'page:1': { status: 'forbidden' }, 'page:2': { status: 'free' } },
+          ttlMs: 90_000,
+          now: 5,
+        }),
+      ),
+    );
+    const answer = await createHttpLockAdapter({ baseUrl }).statusMany(['page:1', 'page:2']);
+    expect(answer.locks).toEqual({
+      'page:1': { status: 'forbidden' },
+      'page:2': { status: 'free' },
+    });
+  });
+
+  it('answers a forbidden batch entry from the real service with its authorize option', async () => {
+    lockServer = createMemoryLockServer({
+      authorize: (_user, resourceId) => resourceId !== 'secret:1',
+    });
+    network.resetHandlers(...createLockHandlers({ baseUrl, server: lockServer, user: alice }));
+    const answer = await createHttpLockAdapter({ baseUrl }).statusMany(['page:1', 'secret:1']);
+    expect(answer.locks['secret:1']).toEqual({ status: 'forbidden' });
+    expect(answer.locks['page:1']).toEqual({ status: 'free' });
+  });
+
+  it('passes on `isSelf` of a lost answer, and refuses one that is not a boolean', async () => {
+    const lost = (isSelf: unknown) =>
+      http.post(`${baseUrl}/:id`, () =>
+        HttpResponse.json(
+          { status: 'lost', reason: 'taken-over', lock, isSelf, now: 5 },
+          { status: 409 },
+        ),
+      );
+    const adapter = createHttpLockAdapter({ baseUrl });
+    network.use(lost(true));
+    await expect(adapter.acquire('page:1', { clientId: 'tab-1', token: 't' })).resolves.toEqual({
+      status: 'lost',
+      reason: 'taken-over',
+      lock,
+      isSelf: true,
+      now: 5,
+    });
+    network.use(lost('yes'));
+    const error = await adapterError(adapter.acquire('page:1', { clientId: 'tab-1', token: 't' }));
+    expect(error.kind).toBe('protocol');
+  });
+});

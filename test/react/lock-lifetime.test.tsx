@@ -139,7 +139,7 @@ describe('the lock lifetime', () => {
     await delay(200);
     expect(second.result.current.status).toBe('held');
     const token = second.result.current.token as string;
-    await expect(network.server.service.assertHeld('page:1', token)).resolves.toMatchObject({
+    await expect(network.server.service.assertHeld('page:1', token, alice)).resolves.toMatchObject({
       holder: alice,
     });
     // The new acquire went out only after the old release was answered.

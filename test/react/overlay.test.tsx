@@ -4,6 +4,7 @@ import axe from 'axe-core';
 import { StrictMode } from 'react';
 import { renderToString } from 'react-dom/server';
 import { afterEach, beforeEach, describe, expect, it, type Mock, vi } from 'vitest';
+import { LockAdapterError } from '../../src/core/adapter';
 import { createMemoryLockAdapter } from '../../src/core/memory-adapter';
 import { createMemoryLockServer } from '../../src/core/memory-server';
 import { setNavigation } from '../../src/core/navigation';
@@ -29,6 +30,7 @@ const MINUTE = 60_000;
 function lockState(overrides: Partial<PageLockState> = {}): PageLockState {
   return {
     status: 'held',
+    isChecking: false,
     resourceId: 'page:42',
     holder: me,
     since: SINCE,
@@ -47,6 +49,7 @@ function lockState(overrides: Partial<PageLockState> = {}): PageLockState {
     release: vi.fn(async () => {}),
     takeOver: vi.fn(async () => {}),
     retry: vi.fn(),
+    recheck: vi.fn(async () => {}),
     ...overrides,
   };
 }
@@ -121,6 +124,49 @@ describe('while this tab holds the lock, or nothing is decided yet', () => {
       expect(container.firstElementChild?.getAttribute('data-state')).toBe('hidden');
     },
   );
+});
+
+describe('while the first answer of a lock acquired on mount is on its way (isChecking)', () => {
+  const checking = () =>
+    lockState({
+      status: 'acquiring',
+      isChecking: true,
+      isOwner: false,
+      token: null,
+      holder: null,
+      since: null,
+    });
+
+  it('makes the editor inert under a quiet status: no dialog, no buttons, no focus moved', () => {
+    const focused = document.createElement('button');
+    addToBody(focused);
+    focused.focus();
+    const { container } = render(<Editor lock={checking()} />);
+    expect(contentWrapper(container)?.hasAttribute('inert')).toBe(true);
+    expect(container.firstElementChild?.getAttribute('data-state')).toBe('checking');
+    expect(container.firstElementChild?.getAttribute('data-mode')).toBe('checking');
+    expect(screen.queryByRole('dialog')).toBeNull();
+    expect(container.querySelectorAll('button')).toHaveLength(0);
+    expect(container.querySelector('.page-lock-overlay__live')?.textContent).toBe(
+      'Checking who is editing…',
+    );
+    expect(document.activeElement).toBe(focused);
+  });
+
+  it('covers the whole page without children, with no focus trap', () => {
+    const app = document.createElement('main');
+    addToBody(app);
+    const { rerender } = render(<LockOverlay lock={checking()} />, { container: app });
+    expect(app.hasAttribute('inert')).toBe(true);
+    expect(screen.queryByRole('dialog')).toBeNull();
+    rerender(<LockOverlay lock={held()} />);
+    expect(app.hasAttribute('inert')).toBe(false);
+  });
+
+  it('takes its words from messages.checking', () => {
+    render(<Editor lock={checking()} messages={{ checking: 'Wer bearbeitet gerade…' }} />);
+    expect(screen.getAllByText('Wer bearbeitet gerade…').length).toBeGreaterThan(0);
+  });
 });
 
 describe('while another user holds the page', () => {
@@ -261,6 +307,25 @@ describe('after this tab lost the lock', () => {
     render(<Editor lock={lost(reason, holder)} />);
     const dialog = screen.getByRole('dialog', { name: title });
     expect(dialog.getAttribute('data-state')).toBe('lost');
+  });
+
+  it('tells the old tab of "Edit here instead" that this user opened the page in another tab', () => {
+    render(<Editor lock={{ ...lost('taken-over', me), isSelf: true }} />);
+    const dialog = screen.getByRole('dialog', { name: 'You opened this page in another tab.' });
+    expect(dialog.textContent).not.toMatch(/took over/);
+    expect(within(dialog).getByRole('button', { name: 'Reload' })).toBeTruthy();
+  });
+
+  it('says why the lease ran out when the server refused the refreshes (signed out)', () => {
+    const error = new LockAdapterError('http', 'POST answered 401', {
+      status: 401,
+      code: 'unauthorized',
+    });
+    render(<Editor lock={{ ...lost('unreachable', null), error }} />);
+    const dialog = screen.getByRole('dialog', {
+      name: 'You are not signed in, so this page cannot be reserved for you.',
+    });
+    expect(within(dialog).getByRole('button', { name: 'Retry' })).toBeTruthy();
   });
 
   it('keeps the typed text on screen, read-only but selectable, and reloads on request', async () => {
@@ -688,6 +753,11 @@ describe('accessibility (axe-core)', () => {
     ['lost', () => lost('taken-over'), true],
     ['lost (unreachable)', () => lost('unreachable', null), true],
     ['error', unreachableError, true],
+    [
+      'checking',
+      () => lockState({ status: 'acquiring', isChecking: true, isOwner: false, token: null }),
+      true,
+    ],
     ['notice', () => lockedByAlice(), false],
     ['held', held, true],
   ] as const)('has no violations when %s', async (_name, makeLock, blockEditing) => {

@@ -86,7 +86,7 @@ describe('manual mode under a slow network', () => {
     letFirstThrough();
     await waitFor(() => expect(result.current.status).toBe('held'));
     const token = result.current.token as string;
-    await expect(network.server.service.assertHeld('page:1', token)).resolves.toMatchObject({
+    await expect(network.server.service.assertHeld('page:1', token, alice)).resolves.toMatchObject({
       holder: alice,
     });
     await delay(200);

@@ -1,9 +1,12 @@
 import { render, screen, waitFor } from '@testing-library/react';
 import { delay } from 'msw';
 import { describe, expect, it } from 'vitest';
+import { createMemoryLockServer } from '../../src/core/memory-server';
+import type { LockUser } from '../../src/core/protocol';
+import { createLockHandlers } from '../../src/msw/lock-handlers';
 import { useLockStatus } from '../../src/react/use-lock-status';
 import { usePageLock } from '../../src/react/use-page-lock';
-import { alice, bob, lockWrapper, setupLockNetwork } from './lock-harness';
+import { alice, baseUrl, bob, lockWrapper, setupLockNetwork } from './lock-harness';
 
 const network = setupLockNetwork();
 const pages = ['page:1', 'page:2', 'page:3', 'page:4', 'page:5'];
@@ -99,5 +102,29 @@ describe('useLockStatus', () => {
       wrapper: lockWrapper({ adapter: network.adapterFor(bob), clientId: 'bob-tab' }),
     });
     await waitFor(() => expect(screen.getByText('page:5: held by Bob (you)')).toBeTruthy());
+  });
+
+  it('shows `forbidden` for an id the server does not let this user observe, and the rest as usual', async () => {
+    const users: Record<string, LockUser> = { alice, bob };
+    const server = createMemoryLockServer({
+      authorize: (user, resourceId, action) =>
+        !(user.id === 'bob' && resourceId === 'page:3' && action === 'observe'),
+    });
+    await server.service.acquire('page:2', alice, { clientId: 'alice-tab' });
+    await server.service.acquire('page:3', alice, { clientId: 'alice-tab' });
+    network.msw.use(
+      ...createLockHandlers({
+        baseUrl,
+        server,
+        user: (request) => users[request.headers.get('x-test-user') ?? ''] ?? null,
+      }),
+    );
+    render(<PageList />, {
+      wrapper: lockWrapper({ adapter: network.adapterFor(bob), clientId: 'bob-tab' }),
+    });
+    await screen.findByText('page:3: forbidden');
+    expect(screen.getByText('page:2: locked by Alice')).toBeTruthy();
+    expect(screen.getByText('page:1: free')).toBeTruthy();
+    expect(screen.getByText('1 locked')).toBeTruthy();
   });
 });

@@ -59,7 +59,7 @@ describe('usePageLock', () => {
     expect(result.current.token).toMatch(/.{20,}/);
     expect([...new Set(statuses)]).toEqual(['idle', 'acquiring', 'held']);
     await expect(
-      network.server.service.assertHeld('page:1', result.current.token as string),
+      network.server.service.assertHeld('page:1', result.current.token as string, alice),
     ).resolves.toMatchObject({ holder: alice });
   });
 

@@ -31,10 +31,35 @@ export interface LockOverlayMessages {
   lost: (reason: PageLockLostReason, words: LockOverlayHolderWords) => string;
   /** Says the editor's content stays on screen, read-only, so it can be copied. */
   lostDescription: (reason: PageLockLostReason) => string;
-  /** Title when the lock server could not be reached (while not holding the lock). */
+  /** Title after this user moved the lock to another tab of theirs ("Edit here instead" there). */
+  openedInOtherTab: string;
+  /** Says this tab's text stays on screen, read-only, and editing goes on in the other tab. */
+  openedInOtherTabDescription: string;
+  /**
+   * Quiet status while the first answer is on its way (a lock acquired on mount): the editor
+   * waits, inert, so nothing typed freezes under a late overlay.
+   */
+  checking: string;
+  /** Title when the lock server could not be reached: offline, no answer (failure `offline`). */
   error: string;
-  /** What the user can do about it. */
+  /** What the user can do while the server is unreachable, failed or answered oddly. */
   errorDescription: string;
+  /** Title when the server says nobody is signed in (401, failure `unauthorized`). */
+  notSignedIn: string;
+  /** What the user can do about it. */
+  notSignedInDescription: string;
+  /** Title when the server does not allow this user to edit the page (403, failure `forbidden`). */
+  notAllowed: string;
+  /** What the user can do about it. */
+  notAllowedDescription: string;
+  /** Title when there is no lock route at the adapter's URL (404/405, failure `not-found`). */
+  noLockRoute: string;
+  /** What the user can do about it (it is the app's setup, not theirs). */
+  noLockRouteDescription: string;
+  /** Title when the lock server failed or was too busy to answer (5xx, failure `server`). */
+  serverError: string;
+  /** Title when the server's answer is not the page-lock protocol (failure `unexpected`). */
+  unexpectedAnswer: string;
   /** Announced when the overlay goes away because this tab holds the lock again. */
   editingNow: string;
   /** Stands in for the holder's name when nobody is known. */
@@ -86,8 +111,21 @@ export const defaultLockOverlayMessages: LockOverlayMessages = {
     reason === 'unreachable'
       ? 'Your changes are still on screen, read-only. Retry to continue editing, or copy what you need and reload.'
       : 'Your changes are still on screen, read-only: copy what you need, then reload to see the latest version.',
+  openedInOtherTab: 'You opened this page in another tab.',
+  openedInOtherTabDescription:
+    'You are editing it there now. What you typed here is still on screen, read-only, so you can copy it.',
+  checking: 'Checking who is editing…',
   error: 'The lock server could not be reached.',
   errorDescription: 'Editing is paused until we know nobody else is editing this page.',
+  notSignedIn: 'You are not signed in, so this page cannot be reserved for you.',
+  notSignedInDescription: 'Sign in again (in another tab, so nothing here is lost), then retry.',
+  notAllowed: 'You are not allowed to edit this page.',
+  notAllowedDescription: 'Go back, or ask an administrator for access.',
+  noLockRoute: 'Editing is unavailable: this page cannot check who else is editing it.',
+  noLockRouteDescription:
+    'The page’s editing lock is not set up correctly. Please tell the site’s administrator.',
+  serverError: 'The lock server had a problem.',
+  unexpectedAnswer: 'The lock server sent an answer this page does not understand.',
   editingNow: 'You can edit this page now.',
   someone: 'Someone',
   avatarAlt: ({ name }) => name,

@@ -115,7 +115,11 @@ const visuallyHidden: CSSProperties = {
  * Covers the editor while someone else holds the page (DESIGN.md, "The overlay"): who holds it
  * and since when, Go back, Take over (when allowed), Edit here instead (for this user's other
  * tab); after a lost lock, what happened, with the editor's content still visible, read-only;
- * Retry when the server is unreachable. Shows nothing while this tab holds the lock.
+ * when the server could not be asked, why (offline, not signed in, not allowed, no lock route,
+ * server error) with Retry. Shows nothing while this tab holds the lock. While the first answer
+ * of a lock acquired on mount is on its way (`isChecking`), the editor is inert under a quiet
+ * "Checking who is editing…" (no dialog, no focus trap), so nothing typed freezes under a late
+ * overlay; an editor that focuses itself on mount should do so once `status` is `held`.
  *
  * Without a `lock` prop it shows `usePageLock()` of the enclosing
  * `<PageLockProvider resourceId>`. Decide once: switching between a `lock` prop and none
@@ -155,6 +159,8 @@ function LockOverlayFor(props: LockOverlayProps & { lock: PageLockState }): Reac
   const state = overlayStateOf(lock);
   const mode = overlayModeOf(state, props.blockEditing ?? settings?.blockEditing ?? true);
   const blocking = mode === 'modal' || mode === 'read-only';
+  // What is behind cannot be used: a modal, or the quiet wait for the first answer.
+  const covering = mode === 'modal' || mode === 'checking';
   // Read only while shown: usePageLock re-renders for what was read, and the offset moves on
   // every poll while this tab holds the lock.
   const showsTime = state !== null && lock.since !== null;
@@ -163,12 +169,12 @@ function LockOverlayFor(props: LockOverlayProps & { lock: PageLockState }): Reac
 
   const { backHref, onGoBack } = props;
   const view =
-    state === null
+    state === null || mode === 'hidden'
       ? null
       : buildLockOverlayView({
           state,
           lock,
-          mode: mode === 'hidden' ? 'notice' : mode,
+          mode,
           messages,
           serverNow,
           time: { locale: props.locale, timeZone: props.timeZone },
@@ -187,7 +193,7 @@ function LockOverlayFor(props: LockOverlayProps & { lock: PageLockState }): Reac
   const panelRef = useRef<HTMLDivElement>(null);
   const contentRef = useRef<HTMLDivElement>(null);
   useFocusTrap(panelRef, { active: blocking, trap: mode === 'modal', contentKey: state ?? '' });
-  useInertSiblings(rootRef, mode === 'modal' && !wrapsChildren);
+  useInertSiblings(rootRef, covering && !wrapsChildren);
   useReadOnlyGuard(
     wrapsChildren ? contentRef : rootRef,
     mode === 'read-only',
@@ -197,7 +203,16 @@ function LockOverlayFor(props: LockOverlayProps & { lock: PageLockState }): Reac
   const isClient = useIsClient();
 
   let panel: ReactNode = null;
-  if (view) {
+  if (view?.state === 'checking') {
+    // Quiet: no dialog, no focus moved, no buttons; the live region below announces it.
+    panel = (
+      <div className={LOCK_OVERLAY_PARTS.panel} data-state={view.state}>
+        <p className={LOCK_OVERLAY_PARTS.message} data-state={view.state}>
+          {props.renderMessage ? props.renderMessage(view) : view.title}
+        </p>
+      </div>
+    );
+  } else if (view) {
     const panelContent = (
       <>
         {view.holder && <Avatar holder={view.holder} view={view} render={props.renderAvatar} />}
@@ -253,9 +268,10 @@ function LockOverlayFor(props: LockOverlayProps & { lock: PageLockState }): Reac
   const rootProps = {
     ref: rootRef,
     className: [LOCK_OVERLAY_PARTS.root, props.className].filter(Boolean).join(' '),
-    'data-state': state ?? 'hidden',
+    'data-state': view?.state ?? 'hidden',
     'data-mode': mode,
     'data-scope': wrapsChildren ? 'children' : 'page',
+    'data-failure': view?.failure ?? undefined,
   };
   const live = (
     <div className={LOCK_OVERLAY_PARTS.live} aria-live="polite" aria-atomic style={visuallyHidden}>
@@ -267,7 +283,7 @@ function LockOverlayFor(props: LockOverlayProps & { lock: PageLockState }): Reac
     if (!isClient) return null;
     return createPortal(
       <div {...rootProps}>
-        {mode === 'modal' ? (
+        {covering ? (
           <div className={LOCK_OVERLAY_PARTS.backdrop} data-state={state}>
             {panel}
           </div>
@@ -280,21 +296,21 @@ function LockOverlayFor(props: LockOverlayProps & { lock: PageLockState }): Reac
     );
   }
 
-  // The notice and the read-only banner sit before the editor, the modal after it; every slot
-  // stays in place (empty slots included) so React never remounts the editor when the overlay
-  // comes or goes.
+  // The notice and the read-only banner sit before the editor, the modal (and the quiet
+  // "checking" status) after it, over it; every slot stays in place (empty slots included) so
+  // React never remounts the editor when the overlay comes or goes.
   return (
     <div {...rootProps}>
-      {mode === 'modal' ? null : panel}
+      {covering ? null : panel}
       <div
         ref={contentRef}
         className={LOCK_OVERLAY_PARTS.content}
-        inert={mode === 'modal'}
-        data-state={state ?? 'hidden'}
+        inert={covering}
+        data-state={view?.state ?? 'hidden'}
       >
         {props.children}
       </div>
-      {mode === 'modal' ? (
+      {covering ? (
         <div className={LOCK_OVERLAY_PARTS.backdrop} data-state={state}>
           {panel}
         </div>
@@ -307,15 +323,19 @@ function LockOverlayFor(props: LockOverlayProps & { lock: PageLockState }): Reac
 /**
  * How the overlay blocks: `modal` covers the editor and makes it inert; `read-only` (a lost
  * lock) leaves the editor visible and selectable, so the user can copy their text, but guards
- * it against edits; `notice` (`blockEditing={false}`) blocks nothing.
+ * it against edits; `notice` (`blockEditing={false}`) blocks nothing; `checking` (the first
+ * answer of a lock acquired on mount is on its way) makes the editor inert under a quiet status,
+ * with no dialog and no focus trap.
  */
-export type LockOverlayMode = 'modal' | 'read-only' | 'notice';
+export type LockOverlayMode = 'modal' | 'read-only' | 'notice' | 'checking';
 
 function overlayModeOf(
   state: LockOverlayState | null,
   blockEditing: boolean,
 ): LockOverlayMode | 'hidden' {
   if (state === null) return 'hidden';
+  // Nothing is blocked without blockEditing, so nothing typed can freeze: no need to wait.
+  if (state === 'checking') return blockEditing ? 'checking' : 'hidden';
   if (!blockEditing) return 'notice';
   return state === 'lost' ? 'read-only' : 'modal';
 }
@@ -397,8 +417,9 @@ function useAnnouncement(
 ): string {
   const [hasShown, setHasShown] = useState(false);
   // Set during render (React's pattern for state derived from props), not in an effect, so the
-  // first render after the overlay goes away already announces it.
-  if (view !== null && !hasShown) setHasShown(true);
+  // first render after the overlay goes away already announces it. The quiet check on opening
+  // does not count: every page load would end with "You can edit this page now".
+  if (view !== null && view.state !== 'checking' && !hasShown) setHasShown(true);
   if (view) return view.announcement;
   return hasShown && lock.status === 'held' ? messages.editingNow : '';
 }
