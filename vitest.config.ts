@@ -53,6 +53,16 @@ if (existsSync(CHROMIUM)) {
   }
 }
 
+// The package's public entries, resolved to their source: the demo's route modules and the
+// README's save snippet import `page-lock/server` as users do, and run in-process without a build.
+const sourceEntry = (file: string) => fileURLToPath(new URL(file, import.meta.url));
+const packageEntries = [
+  { find: /^page-lock\/server$/, replacement: sourceEntry('./server-adapter/index.ts') },
+  { find: /^page-lock\/next$/, replacement: sourceEntry('./server-adapter/next/index.ts') },
+  { find: /^page-lock\/sqlite$/, replacement: sourceEntry('./server-adapter/sqlite/index.ts') },
+  { find: /^page-lock\/core$/, replacement: sourceEntry('./src/core/index.ts') },
+];
+
 export default defineConfig({
   test: {
     projects: [
@@ -62,7 +72,7 @@ export default defineConfig({
           name: 'node',
           environment: 'node',
           include: ['test/**/*.test.ts'],
-          exclude: ['test/react/**', 'test/e2e/**'],
+          exclude: ['test/react/**', 'test/e2e/**', 'test/docs/**', 'test/demo/**'],
           testTimeout: 20_000,
         },
       },
@@ -85,6 +95,16 @@ export default defineConfig({
           testTimeout: 60_000,
           hookTimeout: 180_000,
           fileParallelism: false,
+        },
+      },
+      {
+        extends: true,
+        resolve: { alias: packageEntries },
+        test: {
+          name: 'demo',
+          environment: 'node',
+          include: ['test/docs/**/*.test.ts', 'test/demo/**/*.test.ts'],
+          testTimeout: 30_000,
         },
       },
       ...storybookProjects,

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { LockForbiddenError } from '../../server-adapter/service/errors';
+import { createMemoryLockStore } from '../../server-adapter/store/memory-store';
 import type { LockAction, LockUser } from '../../src/core/protocol';
 import { alice, BASE, bob, createHarness, json } from './handler-harness';
 
@@ -15,7 +16,8 @@ const policy = async (user: LockUser, resourceId: string, action: LockAction) =>
 
 const setup = () => {
   calls.length = 0;
-  return createHarness({ authorize: policy, canTakeOver: () => true });
+  const store = createMemoryLockStore();
+  return { ...createHarness({ store, authorize: policy, canTakeOver: () => true }), store };
 };
 
 describe('authorize(user, resourceId, action): per-resource authorization', () => {

@@ -85,7 +85,7 @@ describe('a takeover racing with the holder’s resume', () => {
   });
 
   it('does not displace a holder who reclaimed after a reload meanwhile', async () => {
-    const { service, held, resumed, taken } = await aliceLapsedThenMalloryTakesOver((service) =>
+    const { service, resumed, taken } = await aliceLapsedThenMalloryTakesOver((service) =>
       service.acquire('page:1', alice, { clientId: 'tab-a' }),
     );
     expect(resumed).toMatchObject({ status: 'held', via: 'reclaimed' });

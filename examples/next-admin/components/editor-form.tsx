@@ -9,6 +9,8 @@ export interface EditablePage {
   id: number;
   title: string;
   body: string;
+  /** The version loaded: saves send it, and the server refuses them if the page moved on. */
+  version: number;
   updatedAt: number | null;
   updatedBy: string | null;
 }
@@ -18,13 +20,19 @@ type SaveState =
   | { kind: 'saving' }
   | { kind: 'saved'; at: number }
   | { kind: 'refused'; message: string }
+  | { kind: 'conflict' }
   | { kind: 'failed'; message: string };
 
-/** The title and body of a page, saved with the lock's token so the server can refuse a stale save. */
+/**
+ * The title and body of a page. A save carries the lock's token (the server refuses a stale
+ * holder, 423) and the version this editor loaded (the server refuses a save over a newer
+ * version, 409). Either way the text stays on screen and the lock state is brought up to date.
+ */
 export function EditorForm({ page }: { page: EditablePage }) {
   const lock = usePageLock();
   const [title, setTitle] = useState(page.title);
   const [body, setBody] = useState(page.body);
+  const [version, setVersion] = useState(page.version);
   const [save, setSave] = useState<SaveState>({ kind: 'idle' });
 
   async function onSubmit(event: FormEvent<HTMLFormElement>) {
@@ -36,13 +44,20 @@ export function EditorForm({ page }: { page: EditablePage }) {
       const response = await fetch(`/api/pages/${page.id}`, {
         method: 'PUT',
         headers,
-        body: JSON.stringify({ title, body }),
+        body: JSON.stringify({ title, body, version }),
       });
       if (response.ok) {
-        const { savedAt } = (await response.json()) as { savedAt: number };
-        setSave({ kind: 'saved', at: savedAt });
+        const saved = (await response.json()) as { version: number; savedAt: number };
+        setVersion(saved.version);
+        setSave({ kind: 'saved', at: saved.savedAt });
       } else if (response.status === 423) {
         setSave({ kind: 'refused', message: refusalMessage(await response.json()) });
+        // The lock state within one round trip, not at the next poll: the overlay says what
+        // happened (taken over, expired, …) while the text stays on screen.
+        await lock.recheck();
+      } else if (response.status === 409) {
+        setSave({ kind: 'conflict' });
+        await lock.recheck();
       } else {
         setSave({ kind: 'failed', message: `The server answered ${response.status}.` });
       }
@@ -71,7 +86,7 @@ export function EditorForm({ page }: { page: EditablePage }) {
         <button type="submit" disabled={!lock.isOwner || save.kind === 'saving'}>
           Save
         </button>
-        <SaveMessage save={save} />
+        <SaveMessage save={save} text={`${title}\n\n${body}`} />
       </div>
       {page.updatedAt ? (
         <p className="demo-muted">
@@ -115,7 +130,7 @@ function statusText(lock: PageLockState): string {
   }
 }
 
-function SaveMessage({ save }: { save: SaveState }) {
+function SaveMessage({ save, text }: { save: SaveState; text: string }) {
   switch (save.kind) {
     case 'idle':
       return null;
@@ -127,14 +142,47 @@ function SaveMessage({ save }: { save: SaveState }) {
           Saved at {formatClock(save.at)}.
         </span>
       );
+    case 'conflict':
+      return (
+        <span role="alert" className="demo-error" data-testid="save-message">
+          This page was changed since you opened it, so your save was refused. Your text is still
+          here: copy it, then reload the page to see the saved version. <CopyButton text={text} />{' '}
+          <button type="button" onClick={() => window.location.reload()}>
+            Reload the page
+          </button>
+        </span>
+      );
     case 'refused':
     case 'failed':
       return (
         <span role="alert" className="demo-error" data-testid="save-message">
-          Not saved: {save.message} Your text is still here: copy it before you leave.
+          Not saved: {save.message} Your text is still here: copy it before you leave.{' '}
+          <CopyButton text={text} />
         </span>
       );
   }
+}
+
+/** Copies the unsaved title and body to the clipboard (a secure context: localhost, https). */
+function CopyButton({ text }: { text: string }) {
+  const [copied, setCopied] = useState<boolean | null>(null);
+  async function copy() {
+    try {
+      await navigator.clipboard.writeText(text);
+      setCopied(true);
+    } catch {
+      setCopied(false);
+    }
+  }
+  return (
+    <button type="button" onClick={copy}>
+      {copied === true
+        ? 'Copied'
+        : copied === false
+          ? 'Copy failed: select the text'
+          : 'Copy my text'}
+    </button>
+  );
 }
 
 function refusalMessage(answer: unknown): string {

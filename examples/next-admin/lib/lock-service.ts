@@ -9,18 +9,42 @@ import { canTakeOver } from './users';
  */
 export function getLockService(): Promise<LockService> {
   const shared = globalThis as { pageLockDemoService?: Promise<LockService> };
-  shared.pageLockDemoService ??= createDemoLockService().catch((error: unknown) => {
-    shared.pageLockDemoService = undefined;
-    throw error;
-  });
+  shared.pageLockDemoService ??= createDemoLockStore()
+    .then((store) => createDemoLockService(store))
+    .catch((error: unknown) => {
+      shared.pageLockDemoService = undefined;
+      throw error;
+    });
   return shared.pageLockDemoService;
 }
 
-async function createDemoLockService(): Promise<LockService> {
-  const store = await createDemoLockStore();
+/**
+ * Makes `service` the one lock service of this process, for the lock routes and the save route
+ * alike: what tests use to run the real route modules over a store and a clock of their own.
+ * Call it before the first request.
+ */
+export function setLockService(service: LockService): void {
+  (globalThis as { pageLockDemoService?: Promise<LockService> }).pageLockDemoService =
+    Promise.resolve(service);
+}
+
+/** What a demo lock service may be built with besides its store (tests inject a clock). */
+export interface DemoLockServiceOptions {
+  /** Lease length in ms; default `PAGE_LOCK_TTL_MS`, else the library's. */
+  ttl?: number;
+  /** The clock that decides expiry; default `Date.now`. */
+  now?: () => number;
+}
+
+/** The demo's lock service over `store`: its take-over policy and event log, and the lease. */
+export function createDemoLockService(
+  store: LockStore,
+  options: DemoLockServiceOptions = {},
+): LockService {
   return createLockService({
     store,
-    ttl: lockTtl(),
+    ttl: options.ttl ?? lockTtl(),
+    ...(options.now ? { now: options.now } : {}),
     canTakeOver,
     onEvent: (event) => {
       if (process.env.PAGE_LOCK_LOG_EVENTS === '1') {

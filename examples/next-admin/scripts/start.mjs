@@ -16,11 +16,13 @@ const store = process.env.PAGE_LOCK_REDIS_URL
     ? 'Postgres'
     : `SQLite in ${path.relative(process.cwd(), dataDir) || '.'}`;
 
+// \`next start\` listens on every address (dual-stack): each of these reaches it.
 console.log(`
-  page-lock demo: http://localhost:${port}   (locks: ${store})
+  page-lock demo: http://127.0.0.1:${port}   (locks: ${store})
+  also at http://localhost:${port} and http://[::1]:${port}
 
   Try it as two users:
-    1. Open http://localhost:${port} and sign in as Alice; open "Home".
+    1. Open http://127.0.0.1:${port} and sign in as Alice; open "Home".
     2. In another browser (or a private window) sign in as Bob and open "Home" too:
        Bob sees that Alice is editing it, and gets it as soon as Alice leaves.
     3. Sign in as Carol (editor-in-chief) instead of Bob: Carol may take the page over.

@@ -12,9 +12,16 @@ export const E2E_POLL_MS = 1_000;
 
 const READY_TIMEOUT_MS = 30_000;
 
-/** The built demo, served by `next start` on a free port over a fresh data folder. */
+/**
+ * The built demo, served by `next start` on a free port over a fresh data folder. `next start`
+ * listens on every address (`*`, dual-stack), so 127.0.0.1, [::1] and localhost all reach it.
+ */
 export interface DemoServer {
+  /** `http://127.0.0.1:{port}`: the address the tests use unless they name another. */
   readonly url: string;
+  readonly port: number;
+  /** The demo's URL at another host name or address: `localhost`, `[::1]`, … */
+  urlAt(host: string): string;
   readonly dataDir: string;
   /** Stops the server and starts it again on the same port and data: what a deploy does. */
   restart(): Promise<void>;
@@ -22,17 +29,26 @@ export interface DemoServer {
   stop(): Promise<void>;
 }
 
-export async function startDemoServer(): Promise<DemoServer> {
+/** The lease and the poll of a demo server (default {@link E2E_TTL_MS}, {@link E2E_POLL_MS}). */
+export interface DemoServerOptions {
+  ttlMs?: number;
+  pollMs?: number;
+}
+
+export async function startDemoServer(options: DemoServerOptions = {}): Promise<DemoServer> {
   const port = await freePort();
   const dataDir = mkdtempSync(path.join(tmpdir(), 'page-lock-e2e-'));
-  const url = `http://localhost:${port}`;
-  let child = await startNext(port, dataDir, url);
+  const url = `http://127.0.0.1:${port}`;
+  const timing = { ttlMs: options.ttlMs ?? E2E_TTL_MS, pollMs: options.pollMs ?? E2E_POLL_MS };
+  let child = await startNext(port, dataDir, url, timing);
   return {
     url,
+    port,
+    urlAt: (host) => `http://${host}:${port}`,
     dataDir,
     async restart() {
       await stopNext(child);
-      child = await startNext(port, dataDir, url);
+      child = await startNext(port, dataDir, url, timing);
     },
     async stop() {
       await stopNext(child);
@@ -41,14 +57,19 @@ export async function startDemoServer(): Promise<DemoServer> {
   };
 }
 
-async function startNext(port: number, dataDir: string, url: string): Promise<ChildProcess> {
+async function startNext(
+  port: number,
+  dataDir: string,
+  url: string,
+  timing: Required<DemoServerOptions>,
+): Promise<ChildProcess> {
   const env: NodeJS.ProcessEnv = {
     ...process.env,
     NODE_ENV: 'production',
     NEXT_TELEMETRY_DISABLED: '1',
     PAGE_LOCK_DATA_DIR: dataDir,
-    PAGE_LOCK_TTL_MS: String(E2E_TTL_MS),
-    PAGE_LOCK_POLL_MS: String(E2E_POLL_MS),
+    PAGE_LOCK_TTL_MS: String(timing.ttlMs),
+    PAGE_LOCK_POLL_MS: String(timing.pollMs),
   };
   // The default store, whatever the shell running the tests has set.
   delete env.PAGE_LOCK_REDIS_URL;
@@ -105,7 +126,8 @@ function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
     server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
+    // On `::` (dual-stack): a port free on IPv4 and IPv6 alike, as `next start` listens on both.
+    server.listen(0, '::', () => {
       const address = server.address();
       server.close(() => {
         if (address && typeof address === 'object') resolve(address.port);

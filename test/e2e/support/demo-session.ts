@@ -1,19 +1,22 @@
 import type { Browser, BrowserContext } from 'playwright-core';
 import { afterAll, afterEach, beforeAll } from 'vitest';
 import { launchChromium } from './chromium';
-import { type DemoServer, startDemoServer } from './demo-server';
-import { type DemoUserName, signIn } from './demo-users';
+import { type DemoServer, type DemoServerOptions, startDemoServer } from './demo-server';
+import { type DemoSite, type DemoUserName, signIn } from './demo-users';
 
 /** One built demo and one Chromium for a test file; each user is a browser context of its own. */
 export interface DemoSession {
   readonly server: DemoServer;
   readonly browser: Browser;
-  /** A signed-in browser context (its own cookies: its own user), closed after each test. */
-  as(name: DemoUserName): Promise<BrowserContext>;
+  /**
+   * A signed-in browser context (its own cookies: its own user), closed after each test. Signed
+   * in at `site` (default: the server at 127.0.0.1): cookies belong to one host.
+   */
+  as(name: DemoUserName, site?: DemoSite): Promise<BrowserContext>;
 }
 
 /** Registers the hooks that start the demo and Chromium for the enclosing `describe`. */
-export function useDemoSession(): DemoSession {
+export function useDemoSession(options: DemoServerOptions = {}): DemoSession {
   let server: DemoServer | undefined;
   let browser: Browser | undefined;
   const contexts: BrowserContext[] = [];
@@ -23,7 +26,7 @@ export function useDemoSession(): DemoSession {
   };
 
   beforeAll(async () => {
-    [server, browser] = await Promise.all([startDemoServer(), launchChromium()]);
+    [server, browser] = await Promise.all([startDemoServer(options), launchChromium()]);
   });
   afterEach(async () => {
     await Promise.all(contexts.splice(0).map((context) => context.close()));
@@ -40,8 +43,8 @@ export function useDemoSession(): DemoSession {
     get browser() {
       return started(browser, 'browser');
     },
-    async as(name) {
-      const context = await signIn(this.browser, this.server, name);
+    async as(name, site) {
+      const context = await signIn(this.browser, site ?? this.server, name);
       contexts.push(context);
       return context;
     },

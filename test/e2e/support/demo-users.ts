@@ -1,5 +1,9 @@
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import type { DemoServer } from './demo-server';
+
+/** Where a browser reaches the demo: the server itself, or another host or a proxy in front. */
+export interface DemoSite {
+  readonly url: string;
+}
 
 export type DemoUserName = 'Alice' | 'Bob' | 'Carol';
 
@@ -9,7 +13,7 @@ export type DemoUserName = 'Alice' | 'Bob' | 'Carol';
  */
 export async function signIn(
   browser: Browser,
-  server: DemoServer,
+  server: DemoSite,
   name: DemoUserName,
 ): Promise<BrowserContext> {
   const context = await browser.newContext({
@@ -28,7 +32,7 @@ export async function signIn(
 /** Opens the editor of a page in a new tab of this browser. */
 export async function openEditor(
   context: BrowserContext,
-  server: DemoServer,
+  server: DemoSite,
   pageId: number,
 ): Promise<Page> {
   const page = await context.newPage();
@@ -56,7 +60,7 @@ export async function waitForLockStatus(page: Page, status: string, timeout = 10
 /** What the server says about a resource, asked with this browser's session (no client id). */
 export async function serverLockStatus(
   context: BrowserContext,
-  server: DemoServer,
+  server: DemoSite,
   resourceId: string,
 ): Promise<{ status: string; lock?: { holder: { name: string }; since: number; fence: number } }> {
   const response = await context.request.get(

@@ -13,7 +13,7 @@ export default async function EditPagePage({ params }: { params: Promise<{ id: s
   if (!user) redirect('/');
   const page = getPage(Number((await params).id));
   if (!page) notFound();
-  const { id, title, body, updatedAt, updatedBy } = page;
+  const { id, title, body, version, updatedAt, updatedBy } = page;
   return (
     <section>
       <p>
@@ -21,7 +21,7 @@ export default async function EditPagePage({ params }: { params: Promise<{ id: s
       </p>
       <h1>Edit page {id}</h1>
       <PageEditor
-        page={{ id, title, body, updatedAt, updatedBy }}
+        page={{ id, title, body, version, updatedAt, updatedBy }}
         user={user}
         pollInterval={pollInterval()}
       />
