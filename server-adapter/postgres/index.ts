@@ -5,9 +5,11 @@
 export { DEFAULT_POSTGRES_TABLE, lockTableDdl } from './postgres-schema';
 export {
   createPostgresLockStore,
+  DEFAULT_POSTGRES_LOCK_TIMEOUT_MS,
   type PostgresLockConnection,
   type PostgresLockPool,
   type PostgresLockStore,
+  type PostgresLockStoreClock,
   type PostgresLockStoreOptions,
   type PostgresQueryResult,
 } from './postgres-store';

@@ -9,7 +9,7 @@ import {
   type ResourceRecord,
   type RuleOutcome,
 } from '../store/lock-rules';
-import type { LockStore, StoredLock } from '../store/lock-store';
+import type { DecidedAt, LockStore, StoredLock } from '../store/lock-store';
 import { DEFAULT_POSTGRES_TABLE, lockTableDdl, parseTableName } from './postgres-schema';
 
 /** The result of a query, as `pg` gives it. */
@@ -42,7 +42,37 @@ export interface PostgresLockStoreOptions {
   pool: PostgresLockPool;
   /** Table name, optionally `schema.table` (default `page_lock`). Plain identifiers only. */
   table?: string;
+  /**
+   * Which clock decides expiry (DESIGN invariant 6):
+   * - `'store'` (default): Postgres' own clock, `clock_timestamp()` read inside the statement
+   *   that locks the resource's row (after the lock is taken), and inside every read. Every
+   *   server instance sharing this database then decides by one clock, so instances whose
+   *   clocks disagree never grant overlapping leases. The `now` each change reports (and the
+   *   service answers with) is Postgres' clock; `since`, `acquiredAt` and `expiresAt` are too.
+   * - `'service'`: the `now` the lock service passes with every call. Correct only when every
+   *   instance's clock agrees, or for a single instance; it is what lets tests (the contract
+   *   suite) travel in time.
+   */
+  clock?: PostgresLockStoreClock;
+  /**
+   * How long (ms) a change waits for a resource's row while another transaction holds it
+   * (default 2000): Postgres' `lock_timeout`, set per transaction. Past it the call fails with a
+   * store error (a 500) instead of holding a pooled connection until the pool runs dry.
+   */
+  lockTimeoutMs?: number;
 }
+
+/**
+ * Which clock decides expiry: `'store'` (Postgres' `clock_timestamp()`, read in the statement)
+ * or `'service'` (the `now` the lock service passes with every call).
+ */
+export type PostgresLockStoreClock = 'store' | 'service';
+
+/** How long a change waits for a row another transaction holds before it fails, in ms. */
+export const DEFAULT_POSTGRES_LOCK_TIMEOUT_MS = 2_000;
+
+/** Postgres' clock in epoch ms, whole (as the `expires_at` bigint column compares it). */
+const STORE_NOW = 'floor(extract(epoch FROM clock_timestamp()) * 1000)::bigint';
 
 /** A {@link LockStore} in Postgres, plus the migration that creates its table. */
 export interface PostgresLockStore extends LockStore {
@@ -54,16 +84,19 @@ export interface PostgresLockStore extends LockStore {
 }
 
 interface LockRow {
-  fence: string | number;
+  fence: string | number | null;
   lock: StoredLock | null;
-  endings: RememberedEnding[];
+  endings: RememberedEnding[] | null;
+  now?: string | number;
 }
 
 /**
  * A lock store in Postgres, for several server instances. Every change is one transaction that
- * locks the resource's row (`SELECT … FOR UPDATE`), applies the shared lock rules of
- * `lock-rules.ts` in TypeScript and writes the row back, so every store decides exactly alike.
- * Reads are single statements. One row per resource, never deleted: the fence lives in it.
+ * locks the resource's row (`SELECT … FOR UPDATE`, which also reads Postgres' clock once the lock
+ * is taken), applies the shared lock rules of `lock-rules.ts` in TypeScript by that clock and
+ * writes the row back, so every store decides exactly alike. A row held by another transaction is
+ * waited for at most `lockTimeoutMs`. Reads are single statements. One row per resource, never
+ * deleted: the fence lives in it.
  *
  * @example
  * ```ts
@@ -85,23 +118,72 @@ export function createPostgresLockStore(options: PostgresLockStoreOptions): Post
   const tableText = options.table ?? DEFAULT_POSTGRES_TABLE;
   const table = parseTableName(tableText);
   const t = table.quoted;
+  const clock = options.clock ?? 'store';
+  if (clock !== 'store' && clock !== 'service') {
+    throw new Error('[page-lock] [postgres] Option "clock" must be "store" or "service"');
+  }
+  const byStoreClock = clock === 'store';
+  const lockTimeoutMs = options.lockTimeoutMs ?? DEFAULT_POSTGRES_LOCK_TIMEOUT_MS;
+  if (!Number.isSafeInteger(lockTimeoutMs) || lockTimeoutMs <= 0) {
+    throw new Error(
+      '[page-lock] [postgres] Option "lockTimeoutMs" must be a positive whole number of ms',
+    );
+  }
 
+  // The clock is read where the rules need it: in the statement that locks the row, after the
+  // lock (the outer row is projected once the CTE's LockRows has it), so a call that waited for
+  // another transaction decides by the time it got the row, never by the time it started
+  // waiting. The LEFT JOIN answers one row (with the clock) when the resource has none yet.
+  // Reads compute the clock once (a MATERIALIZED CTE) and filter by it. By the service's clock
+  // the same statements run with the given `now` as a parameter instead.
+  const nowSql = (param: string): string => (byStoreClock ? STORE_NOW : `${param}::bigint`);
   const sql = {
-    selectForUpdate: `SELECT fence, lock, endings FROM ${t} WHERE resource_id = $1 FOR UPDATE`,
+    // One simple-protocol query (no parameters), so no extra round trip: BEGIN and a
+    // lock_timeout that ends with the transaction.
+    begin: `BEGIN ISOLATION LEVEL READ COMMITTED; SET LOCAL lock_timeout = ${lockTimeoutMs}`,
+    selectForUpdate: `WITH row_lock AS MATERIALIZED (
+               SELECT fence, lock, endings FROM ${t} WHERE resource_id = $1 FOR UPDATE)
+             SELECT r.fence, r.lock, r.endings, ${STORE_NOW} AS now
+             FROM (SELECT 1) AS one LEFT JOIN row_lock AS r ON true`,
     insert: `INSERT INTO ${t} (resource_id, fence, lock, expires_at, endings)
              VALUES ($1, $2, $3, $4, $5) ON CONFLICT (resource_id) DO NOTHING`,
     update: `UPDATE ${t} SET fence = $2, lock = $3, expires_at = $4, endings = $5
              WHERE resource_id = $1`,
-    selectRecord: `SELECT fence, lock, endings FROM ${t} WHERE resource_id = $1`,
-    selectLive: `SELECT lock FROM ${t} WHERE resource_id = $1 AND expires_at > $2`,
-    selectManyLive: `SELECT lock FROM ${t} WHERE resource_id = ANY($1::text[]) AND expires_at > $2`,
-    selectAllLive: `SELECT lock FROM ${t} WHERE expires_at > $1 ORDER BY resource_id`,
+    selectRecord: `SELECT r.fence, r.lock, r.endings, ${STORE_NOW} AS now
+             FROM (SELECT 1) AS one LEFT JOIN ${t} AS r ON r.resource_id = $1`,
+    selectLive: `WITH clock AS MATERIALIZED (SELECT ${nowSql('$2')} AS now)
+             SELECT t.lock, clock.now FROM ${t} AS t, clock
+             WHERE t.resource_id = $1 AND t.expires_at > clock.now`,
+    selectManyLive: `WITH clock AS MATERIALIZED (SELECT ${nowSql('$2')} AS now)
+             SELECT t.lock, clock.now FROM ${t} AS t, clock
+             WHERE t.resource_id = ANY($1::text[]) AND t.expires_at > clock.now`,
+    selectAllLive: `WITH clock AS MATERIALIZED (SELECT ${nowSql('$1')} AS now)
+             SELECT t.lock, clock.now FROM ${t} AS t, clock
+             WHERE t.expires_at > clock.now ORDER BY t.resource_id`,
   };
 
   const recordOf = (resourceId: string, row: Record<string, unknown> | undefined) => {
-    if (!row) return null;
+    if (!row || (row as unknown as LockRow).fence === null) return null;
     const { fence, lock, endings } = row as unknown as LockRow;
-    return { resourceId, fence: Number(fence), lock, endings } satisfies ResourceRecord;
+    return {
+      resourceId,
+      fence: Number(fence),
+      lock,
+      endings: endings ?? [],
+    } satisfies ResourceRecord;
+  };
+
+  /** A read's clock parameter: none by the store's clock (the SQL reads it), else `now`. */
+  const clockParam = (now: number): number[] => (byStoreClock ? [] : [sqlNow(now)]);
+
+  /** The clock a call decides by: Postgres' as the statement read it, or the service's. */
+  const decidedNow = (given: number, row: Record<string, unknown> | undefined): number => {
+    if (!byStoreClock) return given;
+    const now = Number((row as LockRow | undefined)?.now);
+    if (!Number.isSafeInteger(now)) {
+      throw new Error('[page-lock] [postgres] The clock read from Postgres is not a number of ms');
+    }
+    return now;
   };
 
   const rowValues = (record: ResourceRecord): unknown[] => [
@@ -121,44 +203,51 @@ export function createPostgresLockStore(options: PostgresLockStoreOptions): Post
    */
   const atomically = <Result>(
     resourceId: string,
-    rule: (record: ResourceRecord | null) => RuleOutcome<Result>,
-  ): Promise<Result> =>
-    withConnection(pool, table.text, async (db) => {
-      await db.query('BEGIN ISOLATION LEVEL READ COMMITTED');
-      const lockRow = async () =>
-        recordOf(resourceId, (await db.query(sql.selectForUpdate, [resourceId])).rows[0]);
-      let record = await lockRow();
-      let outcome = rule(record);
+    given: number,
+    rule: (record: ResourceRecord | null, now: number) => RuleOutcome<Result>,
+  ): Promise<DecidedAt<Result>> =>
+    withConnection(pool, explain, async (db) => {
+      await db.query(sql.begin);
+      const lockRow = async () => {
+        const row = (await db.query(sql.selectForUpdate, [resourceId])).rows[0];
+        return { record: recordOf(resourceId, row), now: decidedNow(given, row) };
+      };
+      let { record, now } = await lockRow();
+      let outcome = rule(record, now);
       if (outcome.next && record === null) {
         const inserted = await db.query(sql.insert, rowValues(outcome.next));
         if (inserted.rowCount === 1) {
           await db.query('COMMIT');
-          return outcome.result;
+          return { ...outcome.result, now };
         }
-        record = await lockRow();
-        outcome = rule(record);
+        ({ record, now } = await lockRow());
+        outcome = rule(record, now);
       }
       if (outcome.next) await db.query(sql.update, rowValues(outcome.next));
       await db.query('COMMIT');
-      return outcome.result;
+      return { ...outcome.result, now };
     });
+
+  const explain = (error: unknown): unknown => explained(error, table.text, lockTimeoutMs);
 
   const query = async (text: string, values: unknown[]): Promise<PostgresQueryResult> => {
     try {
       return await pool.query(text, values);
     } catch (error) {
-      throw explained(error, table.text);
+      throw explain(error);
     }
   };
 
-  const liveLocks = (result: PostgresQueryResult, now: number): StoredLock[] =>
-    result.rows
-      .map((row) => (row as unknown as LockRow).lock)
-      .filter((lock): lock is StoredLock => isLive(lock, now));
+  /** The rows' locks that are live by the clock their statement read (or the service's). */
+  const liveLocks = (result: PostgresQueryResult, given: number): StoredLock[] =>
+    result.rows.flatMap((row) => {
+      const { lock } = row as unknown as LockRow;
+      return isLive(lock, decidedNow(given, row)) ? [lock] : [];
+    });
 
   return {
     async migrate() {
-      await withConnection(pool, table.text, async (db) => {
+      await withConnection(pool, explain, async (db) => {
         await db.query('BEGIN');
         // Two instances starting at once would race on CREATE TABLE IF NOT EXISTS.
         await db.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`page-lock:${table.text}`]);
@@ -167,30 +256,42 @@ export function createPostgresLockStore(options: PostgresLockStoreOptions): Post
       });
     },
     async acquire(input) {
-      return atomically(input.resourceId, (record) => applyAcquire(record, input));
+      return atomically(input.resourceId, input.now, (record, now) =>
+        applyAcquire(record, { ...input, now }),
+      );
     },
     async release(input) {
-      return atomically(input.resourceId, (record) => applyRelease(record, input));
+      return atomically(input.resourceId, input.now, (record, now) =>
+        applyRelease(record, { ...input, now }),
+      );
     },
     async takeOver(input) {
-      return atomically(input.resourceId, (record) => applyTakeOver(record, input));
+      return atomically(input.resourceId, input.now, (record, now) =>
+        applyTakeOver(record, { ...input, now }),
+      );
     },
     async check(input) {
-      const result = await query(sql.selectRecord, [input.resourceId]);
-      return applyCheck(recordOf(input.resourceId, result.rows[0]), input);
+      const row = (await query(sql.selectRecord, [input.resourceId])).rows[0];
+      const now = decidedNow(input.now, row);
+      return { ...applyCheck(recordOf(input.resourceId, row), { ...input, now }), now };
     },
     async get(resourceId, { now }) {
-      return liveLocks(await query(sql.selectLive, [resourceId, sqlNow(now)]), now)[0] ?? null;
+      const result = await query(sql.selectLive, [resourceId, ...clockParam(now)]);
+      return liveLocks(result, now)[0] ?? null;
     },
     async getMany(resourceIds, { now }) {
-      const locks = liveLocks(await query(sql.selectManyLive, [resourceIds, sqlNow(now)]), now);
-      return new Map(locks.map((lock) => [lock.resourceId, lock]));
+      const result = await query(sql.selectManyLive, [resourceIds, ...clockParam(now)]);
+      return new Map(liveLocks(result, now).map((lock) => [lock.resourceId, lock]));
     },
     async list({ now }) {
-      return liveLocks(await query(sql.selectAllLive, [sqlNow(now)]), now);
+      return liveLocks(await query(sql.selectAllLive, clockParam(now)), now);
     },
-    async forceRelease(resourceId, { now }) {
-      return atomically(resourceId, (record) => applyForceRelease(record, now));
+    async forceRelease(resourceId, { now: given }) {
+      const { ended } = await atomically(resourceId, given, (record, now) => {
+        const { result, next } = applyForceRelease(record, now);
+        return { result: { ended: result }, next };
+      });
+      return ended;
     },
   };
 }
@@ -210,14 +311,14 @@ function sqlNow(now: number): number {
  */
 async function withConnection<T>(
   pool: PostgresLockPool,
-  table: string,
+  explain: (error: unknown) => unknown,
   work: (db: PostgresLockConnection) => Promise<T>,
 ): Promise<T> {
   let db: PostgresLockConnection;
   try {
     db = await pool.connect();
   } catch (error) {
-    throw explained(error, table);
+    throw explain(error);
   }
   // A connection that dies while checked out emits `error` (the pool listens only to idle
   // ones); unheard, that would crash the process. The query in flight rejects anyway.
@@ -234,15 +335,28 @@ async function withConnection<T>(
   } catch (error) {
     db.off?.('error', onError);
     db.release(error instanceof Error ? error : true);
-    throw explained(error, table);
+    throw explain(error);
   }
 }
 
-/** Postgres' "undefined table" (42P01) most likely means `migrate()` never ran: say so. */
-function explained(error: unknown, table: string): unknown {
-  if ((error as { code?: unknown } | null)?.code !== '42P01') return error;
-  return new Error(
-    `[page-lock] [postgres] Table "${table}" does not exist: run store.migrate() once`,
-    { cause: error },
-  );
+/**
+ * Errors that have a likely cause, said plainly: "undefined table" (42P01) most likely means
+ * `migrate()` never ran; "lock not available" (55P03) is `lock_timeout` running out on a row
+ * another transaction holds.
+ */
+function explained(error: unknown, table: string, lockTimeoutMs: number): unknown {
+  const code = (error as { code?: unknown } | null)?.code;
+  if (code === '42P01') {
+    return new Error(
+      `[page-lock] [postgres] Table "${table}" does not exist: run store.migrate() once`,
+      { cause: error },
+    );
+  }
+  if (code === '55P03') {
+    return new Error(
+      `[page-lock] [postgres] A resource's row in "${table}" stayed locked by another transaction for more than lockTimeoutMs (${lockTimeoutMs} ms)`,
+      { cause: error },
+    );
+  }
+  return error;
 }

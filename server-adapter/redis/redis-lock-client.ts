@@ -14,6 +14,7 @@ import { createHash } from 'node:crypto';
  *     const reply = await redis.scan(cursor, { MATCH: pattern, COUNT: count });
  *     return [String(reply.cursor), reply.keys];
  *   },
+ *   config: (_get, parameter) => redis.configGet(parameter),
  * };
  * ```
  *
@@ -33,6 +34,13 @@ export interface RedisLockClient {
     countToken: 'COUNT',
     count: number,
   ): Promise<[cursor: string, keys: string[]]>;
+  /**
+   * `CONFIG GET parameter`, optional: used once, to warn when the server keeps nothing across a
+   * restart (see `warnIfVolatile`). ioredis replies `[name, value]`; a node-redis wrapper may give
+   * `redis.configGet(parameter)` (`{ name: value }`). Without it, or when the server refuses
+   * `CONFIG`, the store says nothing.
+   */
+  config?(subcommand: 'GET', parameter: string): Promise<unknown>;
 }
 
 /** A Lua script run by its SHA1, loaded with EVAL the first time a server does not know it. */

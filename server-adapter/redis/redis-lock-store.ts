@@ -6,7 +6,13 @@ import {
   type RememberedEnding,
   type ResourceRecord,
 } from '../store/lock-rules';
-import type { LockEnding, LockStore, StoredLock } from '../store/lock-store';
+import type {
+  DecidedAt,
+  LockEnding,
+  LockStore,
+  StoreCheckResult,
+  StoredLock,
+} from '../store/lock-store';
 import {
   checkRedisPrefix,
   DEFAULT_REDIS_PREFIX,
@@ -26,6 +32,12 @@ import {
 /** One day: how long a resource's state outlives its lease before Redis may collect it. */
 export const DEFAULT_REDIS_GC_MARGIN = 24 * 60 * 60 * 1000;
 
+/**
+ * Which clock decides expiry: `'store'` (Redis' own `TIME`, read inside every script) or
+ * `'service'` (the `now` the lock service passes with every call).
+ */
+export type RedisLockStoreClock = 'store' | 'service';
+
 export interface RedisLockStoreOptions {
   /**
    * A client the application made and owns: an ioredis 5 `Redis` or `Cluster`, or any object
@@ -40,10 +52,28 @@ export interface RedisLockStoreOptions {
   /**
    * How long (ms) a resource's grant and remembered endings outlive its lease before Redis
    * expires them (default one day). Garbage collection only: expiry itself is decided by the
-   * service's clock. After it, a lapsed holder can no longer resume, and its token is answered
-   * like one the store forgot. The fence counter never expires.
+   * store's clock (see `clock`), never by a key's TTL. After it, a lapsed holder can no longer
+   * resume, and its token is answered like one the store forgot. The fence counter never expires.
    */
   gcMargin?: number;
+  /**
+   * Which clock decides expiry (DESIGN invariant 6):
+   * - `'store'` (default): Redis' own clock, `TIME` read inside every script, reads included.
+   *   Every server instance sharing this Redis then decides by one clock, so instances whose
+   *   clocks disagree never grant overlapping leases. The `now` each change reports (and the
+   *   service answers with) is Redis' clock; `since`, `acquiredAt` and `expiresAt` are too.
+   * - `'service'`: the `now` the lock service passes with every call. Correct only when every
+   *   instance's clock agrees, or for a single instance; it is what lets tests (the contract
+   *   suite) travel in time.
+   */
+  clock?: RedisLockStoreClock;
+  /**
+   * Warn once (console.warn), at the first use, when the Redis server keeps nothing across a
+   * restart (`appendonly no` and no `save` points): a restart would then reset every fence
+   * (invariant 2). Default true; the check needs `CONFIG GET`, and says nothing when the client
+   * lacks `config` or the server refuses it. Pass false in tests against a throwaway Redis.
+   */
+  warnIfVolatile?: boolean;
 }
 
 const ACQUIRE = defineRedisScript(ACQUIRE_SCRIPT);
@@ -58,6 +88,11 @@ const READ = defineRedisScript(READ_SCRIPT);
  * the shared rules decide from it. Each resource keeps a small state hash (collected a margin
  * after its lease) and a fence counter that never expires.
  *
+ * Expiry is decided by Redis' own clock (`TIME` inside each script) unless `clock: 'service'`
+ * says otherwise, so server instances whose clocks disagree never grant overlapping leases.
+ * Run Redis with `appendonly yes`: a Redis that forgets everything on restart resets the fences
+ * (the store warns once when it sees one; `warnIfVolatile: false` silences it).
+ *
  * `list()` walks the keys with SCAN: an admin call, not for hot paths. On Redis Cluster it sees
  * the node the client sends it to.
  *
@@ -67,6 +102,7 @@ const READ = defineRedisScript(READ_SCRIPT);
  * import { createRedisLockStore } from 'page-lock/redis';
  *
  * const store = createRedisLockStore({ client: new Redis(process.env.REDIS_URL, { maxRetriesPerRequest: 1 }) });
+ * // Tests that travel in time through the service's clock: createRedisLockStore({ client, clock: 'service' })
  * ```
  */
 export function createRedisLockStore(options: RedisLockStoreOptions): LockStore {
@@ -78,37 +114,74 @@ export function createRedisLockStore(options: RedisLockStoreOptions): LockStore 
   if (!Number.isSafeInteger(gcMargin) || gcMargin <= 0) {
     throw new Error('[page-lock] [redis] Option "gcMargin" must be a positive whole number of ms');
   }
+  const clock = options.clock ?? 'store';
+  if (clock !== 'store' && clock !== 'service') {
+    throw new Error('[page-lock] [redis] Option "clock" must be "store" or "service"');
+  }
+  const byStoreClock = clock === 'store';
   const margin = String(gcMargin);
   const maxEndings = String(MAX_REMEMBERED_ENDINGS);
+  const warnIfVolatile = options.warnIfVolatile ?? true;
+  let checkedPersistence = !warnIfVolatile;
+  /** Runs the persistence check once, beside the first call; it never fails or delays a call. */
+  const firstUse = (): void => {
+    if (checkedPersistence) return;
+    checkedPersistence = true;
+    void warnOnceIfVolatile(client);
+  };
+
+  /** The `now` argument of a script: '' tells it to read Redis' clock. */
+  const nowArg = (given: number): string => (byStoreClock ? '' : String(given));
+  /** The clock a call decided by: the service's exactly as given, or what the script read. */
+  const decidedNow = (given: number, reply: unknown): number => {
+    if (!byStoreClock) return given;
+    const now = typeof reply === 'string' ? Number(reply) : Number.NaN;
+    if (!Number.isFinite(now)) throw unexpectedReply(reply);
+    return now;
+  };
 
   const keysOf = (resourceId: string): string[] => {
     const { state, fence } = redisResourceKeys(prefix, resourceId);
     return [state, fence];
   };
 
-  const readRecord = async (resourceId: string): Promise<ResourceRecord | null> =>
-    decodeRecord(resourceId, await READ.run(client, keysOf(resourceId), []));
+  /** The record and the clock to judge it by (Redis' at the read, or the service's). */
+  const readRecord = async (
+    resourceId: string,
+    given: number,
+  ): Promise<{ record: ResourceRecord | null; now: number }> => {
+    firstUse();
+    const reply = await READ.run(client, keysOf(resourceId), []);
+    const [fence, fields, time] = replyArray(reply, 3);
+    return {
+      record: decodeRecord(resourceId, fence, fields),
+      now: byStoreClock ? redisTimeMs(time) : given,
+    };
+  };
 
-  const readLiveLock = async (resourceId: string, now: number): Promise<StoredLock | null> => {
-    const lock = (await readRecord(resourceId))?.lock ?? null;
+  const readLiveLock = async (resourceId: string, given: number): Promise<StoredLock | null> => {
+    const { record, now } = await readRecord(resourceId, given);
+    const lock = record?.lock ?? null;
     return isLive(lock, now) ? lock : null;
   };
 
   return {
     async acquire(input) {
+      firstUse();
       const reply = await ACQUIRE.run(client, keysOf(input.resourceId), [
-        String(input.now),
+        nowArg(input.now),
         input.token === undefined ? '0' : '1',
         input.token ?? '',
         input.clientId,
         input.holder.id,
         encodeHolder(input.holder),
         input.newToken,
-        String(input.now + input.ttl),
+        String(input.ttl),
         margin,
         maxEndings,
       ]);
-      const [outcome, lockReply, replacedReply, ending] = replyArray(reply, 4);
+      const [outcome, lockReply, replacedReply, ending, nowReply] = replyArray(reply, 5);
+      const now = decidedNow(input.now, nowReply);
       const lock = decodeLock(input.resourceId, lockReply);
       switch (outcome) {
         case 'granted':
@@ -116,52 +189,57 @@ export function createRedisLockStore(options: RedisLockStoreOptions): LockStore 
             outcome,
             lock: required(lock),
             replaced: decodeLock(input.resourceId, replacedReply),
+            now,
           };
         case 'refreshed':
         case 'resumed':
         case 'reclaimed':
         case 'locked':
-          return { outcome, lock: required(lock) };
+          return { outcome, lock: required(lock), now };
         case 'dead-token':
-          return { outcome, lock, ending: decodeEnding(ending) };
+          return { outcome, lock, ending: decodeEnding(ending), now };
         default:
           throw unexpectedReply(reply);
       }
     },
 
     async release(input) {
+      firstUse();
       const reply = await RELEASE.run(client, keysOf(input.resourceId), [
-        String(input.now),
+        nowArg(input.now),
         input.token,
         margin,
         maxEndings,
       ]);
-      const [outcome, lockReply] = replyArray(reply, 2);
+      const [outcome, lockReply, nowReply] = replyArray(reply, 3);
+      const now = decidedNow(input.now, nowReply);
       switch (outcome) {
         case 'released':
-          return { outcome, lock: required(decodeLock(input.resourceId, lockReply)) };
+          return { outcome, lock: required(decodeLock(input.resourceId, lockReply)), now };
         case 'free':
         case 'not-holder':
-          return { outcome };
+          return { outcome, now };
         default:
           throw unexpectedReply(reply);
       }
     },
 
     async takeOver(input) {
+      firstUse();
       const reply = await TAKE_OVER.run(client, keysOf(input.resourceId), [
-        String(input.now),
+        nowArg(input.now),
         String(input.expectedFence),
         input.clientId,
         input.holder.id,
         encodeHolder(input.holder),
         input.newToken,
-        String(input.now + input.ttl),
+        String(input.ttl),
         margin,
         maxEndings,
         input.expectFree ? '1' : '0',
       ]);
-      const [outcome, lockReply, replacedReply] = replyArray(reply, 3);
+      const [outcome, lockReply, replacedReply, nowReply] = replyArray(reply, 4);
+      const now = decidedNow(input.now, nowReply);
       const lock = decodeLock(input.resourceId, lockReply);
       switch (outcome) {
         case 'granted':
@@ -169,16 +247,18 @@ export function createRedisLockStore(options: RedisLockStoreOptions): LockStore 
             outcome,
             lock: required(lock),
             replaced: decodeLock(input.resourceId, replacedReply),
+            now,
           };
         case 'fence-mismatch':
-          return { outcome, lock };
+          return { outcome, lock, now };
         default:
           throw unexpectedReply(reply);
       }
     },
 
-    async check(input) {
-      return applyCheck(await readRecord(input.resourceId), input);
+    async check(input): Promise<DecidedAt<StoreCheckResult>> {
+      const { record, now } = await readRecord(input.resourceId, input.now);
+      return { ...applyCheck(record, { ...input, now }), now };
     },
 
     async get(resourceId, { now }) {
@@ -194,6 +274,7 @@ export function createRedisLockStore(options: RedisLockStoreOptions): LockStore 
     },
 
     async list({ now }) {
+      firstUse();
       const pattern = redisStateKeyPattern(prefix);
       const resourceIds = new Set<string>();
       let cursor = '0';
@@ -210,8 +291,9 @@ export function createRedisLockStore(options: RedisLockStoreOptions): LockStore 
     },
 
     async forceRelease(resourceId, { now }) {
+      firstUse();
       const reply = await FORCE_RELEASE.run(client, keysOf(resourceId), [
-        String(now),
+        nowArg(now),
         margin,
         maxEndings,
       ]);
@@ -243,10 +325,9 @@ function decodeLock(resourceId: string, reply: unknown): StoredLock | null {
   };
 }
 
-/** The read script's `[fence, [field, value, ...]]` as the record the shared rules take. */
-function decodeRecord(resourceId: string, reply: unknown): ResourceRecord | null {
-  const [fence, flat] = replyArray(reply, 2);
-  if (!Array.isArray(flat)) throw unexpectedReply(reply);
+/** The read script's fence and `[field, value, ...]` as the record the shared rules take. */
+function decodeRecord(resourceId: string, fence: unknown, flat: unknown): ResourceRecord | null {
+  if (typeof fence !== 'string' || !Array.isArray(flat)) throw unexpectedReply([fence, flat]);
   const fields = new Map<string, string>();
   for (let i = 0; i + 1 < flat.length; i += 2) fields.set(String(flat[i]), String(flat[i + 1]));
   if (fence === '0' && fields.size === 0) return null;
@@ -264,6 +345,56 @@ function decodeRecord(resourceId: string, reply: unknown): ResourceRecord | null
           fields.get('expiresAt'),
         ]);
   return { resourceId, fence: Number(fence), lock, endings: decodeEndings(fields.get('endings')) };
+}
+
+/** Redis' `TIME` reply (`[seconds, microseconds]`) in epoch ms, as the scripts compute it. */
+function redisTimeMs(reply: unknown): number {
+  const [seconds, micros] = replyArray(reply, 2);
+  const ms = Number(seconds) * 1000 + Math.floor(Number(micros) / 1000);
+  if (!Number.isSafeInteger(ms)) throw unexpectedReply(reply);
+  return ms;
+}
+
+/** Clients already checked for persistence, so one warning per client, however many stores. */
+const persistenceChecked = new WeakSet<object>();
+
+/**
+ * Warns once when the server keeps nothing across a restart (no AOF, no RDB save points): the
+ * fence counters would then start again at 0 after a restart. Silent when the client has no
+ * `config` or the server refuses `CONFIG` (managed services often rename it).
+ */
+async function warnOnceIfVolatile(client: RedisLockClient): Promise<void> {
+  if (typeof client.config !== 'function' || persistenceChecked.has(client)) return;
+  persistenceChecked.add(client);
+  try {
+    const [appendonly, save] = await Promise.all([
+      client.config('GET', 'appendonly'),
+      client.config('GET', 'save'),
+    ]);
+    const aof = configValue(appendonly, 'appendonly');
+    const rdb = configValue(save, 'save');
+    if (aof === null || rdb === null) return;
+    if (aof.toLowerCase() !== 'no' || rdb.trim() !== '') return;
+    console.warn(
+      '[page-lock] [redis] This Redis server keeps nothing across a restart (appendonly is "no" and "save" is empty): a restart resets every fence to 0, so fences go backwards and a stale holder\'s save could pass the fence check. Run Redis with "appendonly yes" (redis.conf, or CONFIG SET appendonly yes then CONFIG REWRITE). Pass warnIfVolatile: false to silence this warning.',
+    );
+  } catch {
+    // CONFIG refused or not there: nothing to say.
+  }
+}
+
+/** A `CONFIG GET` reply's value: ioredis gives `[name, value]`, node-redis `{ name: value }`. */
+function configValue(reply: unknown, name: string): string | null {
+  if (Array.isArray(reply)) {
+    for (let i = 0; i + 1 < reply.length; i += 2) {
+      if (String(reply[i]).toLowerCase() === name) return String(reply[i + 1]);
+    }
+    return null;
+  }
+  if (reply && typeof reply === 'object' && name in reply) {
+    return String((reply as Record<string, unknown>)[name]);
+  }
+  return null;
 }
 
 function decodeEndings(raw: string | undefined): RememberedEnding[] {

@@ -12,9 +12,17 @@
  *
  * Numbers travel as decimal strings and are compared with `tonumber`: doubles are exact for
  * integers below 2^53, which epoch milliseconds and fences stay far below.
+ *
+ * The clock (invariant 6): every script's first argument is the service's `now`, or `''` to
+ * decide by Redis' own clock (`TIME`, read inside the script, so every instance sharing this
+ * Redis decides by one clock). Each script replies the `now` it decided by.
  */
 
 const PRELUDE = `
+-- Redis < 5 replicates scripts verbatim and refuses writes after TIME unless told to replicate
+-- their effects; Redis 7 always does (and keeps this call as a no-op).
+if redis.replicate_commands then redis.replicate_commands() end
+
 local LOCK_FIELDS = {'token', 'clientId', 'holderId', 'holder', 'fence', 'since', 'acquiredAt', 'expiresAt'}
 
 local function read_lock(key)
@@ -60,8 +68,25 @@ local function as_integer(n)
   return string.format('%.0f', n)
 end
 
+-- A number as text that reads back as the same double: integers in full (tostring keeps only 14
+-- digits), anything else with the 17 significant digits that make a double round-trip.
+local function number_text(n)
+  if n == math.floor(n) then return as_integer(n) end
+  return string.format('%.17g', n)
+end
+
+-- The clock this call decides by: the service's (given as text), or Redis' own when given ''.
+-- Returns it as a number and as the text stored in the lock.
+local function decide_now(given)
+  if given ~= '' then return tonumber(given), given end
+  local t = redis.call('TIME')
+  local ms = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+  return ms, as_integer(ms)
+end
+
 -- Writes the record back. The key's expiry is garbage collection only: a margin past the lease
--- (by the service's clock, passed in), never what decides that a lock lapsed.
+-- (its time left by the clock the call decided by, then counted by Redis), never what decides
+-- that a lock lapsed.
 local function write_state(key, lock, endings, now, margin)
   if lock then
     redis.call('HSET', key,
@@ -104,97 +129,100 @@ end
 
 /**
  * Acquire, refresh, resume or reclaim (`applyAcquire`).
- * ARGV: now, hasToken ('1' | '0'), token, clientId, holderId, holderJson, newToken, expiresAt,
- * gcMarginMs, maxEndings. Replies `{ outcome, lock, replaced, ending }`.
+ * ARGV: now ('' = Redis' clock), hasToken ('1' | '0'), token, clientId, holderId, holderJson,
+ * newToken, ttlMs, gcMarginMs, maxEndings. Replies `{ outcome, lock, replaced, ending, now }`.
  */
 export const ACQUIRE_SCRIPT = `${PRELUDE}
-local now = tonumber(ARGV[1])
+local now, now_text = decide_now(ARGV[1])
 local has_token = ARGV[2] == '1'
 local token = ARGV[3]
 local g = {
-  now = now, now_text = ARGV[1], client_id = ARGV[4], holder_id = ARGV[5], holder = ARGV[6],
-  new_token = ARGV[7], expires_at = ARGV[8], margin = tonumber(ARGV[9]),
-  max_endings = tonumber(ARGV[10]),
+  now = now, now_text = now_text, client_id = ARGV[4], holder_id = ARGV[5], holder = ARGV[6],
+  new_token = ARGV[7], expires_at = number_text(now + tonumber(ARGV[8])),
+  margin = tonumber(ARGV[9]), max_endings = tonumber(ARGV[10]),
 }
 local current = read_lock(KEYS[1])
 local live = nil
 if is_live(current, now) then live = current end
 local same_holder = current ~= nil and current.holderId == g.holder_id
 
-local function extend(outcome)
+-- The same grant for longer; a reclaim also rotates the token (the old one is dead).
+local function extend(outcome, rotate_token)
   current.holder = g.holder
   current.expiresAt = g.expires_at
+  if rotate_token then current.token = g.new_token end
   write_state(KEYS[1], current, read_endings(KEYS[1]), now, g.margin)
-  return { outcome, lock_reply(current), {}, '' }
+  return { outcome, lock_reply(current), {}, '', now_text }
 end
 
 if has_token then
   if current ~= nil and same_holder and current.token == token then
-    if live then return extend('refreshed') end
-    return extend('resumed')
+    if live then return extend('refreshed', false) end
+    return extend('resumed', false)
   end
-  return { 'dead-token', lock_reply(live), {}, ending_of(read_endings(KEYS[1]), token) }
+  return { 'dead-token', lock_reply(live), {}, ending_of(read_endings(KEYS[1]), token), now_text }
 end
 
--- A reload of the holding tab gets its own grant back, live or lapsed-but-not-superseded.
+-- A reload of the holding tab gets its own grant back, live or lapsed-but-not-superseded, under
+-- a fresh token: the page before the reload may still send a release with the old one.
 if current ~= nil and same_holder and current.clientId == g.client_id then
-  return extend('reclaimed')
+  return extend('reclaimed', true)
 end
-if live then return { 'locked', lock_reply(live), {}, '' } end
+if live then return { 'locked', lock_reply(live), {}, '', now_text } end
 
 local lock = grant(KEYS[1], KEYS[2], current, read_endings(KEYS[1]), 'expired', nil, g)
-return { 'granted', lock_reply(lock), lock_reply(current), '' }
+return { 'granted', lock_reply(lock), lock_reply(current), '', now_text }
 `;
 
 /**
- * Release (`applyRelease`). ARGV: now, token, gcMarginMs, maxEndings.
- * Replies `{ outcome, lock }`.
+ * Release (`applyRelease`). ARGV: now ('' = Redis' clock), token, gcMarginMs, maxEndings.
+ * Replies `{ outcome, lock, now }`.
  */
 export const RELEASE_SCRIPT = `${PRELUDE}
-local now = tonumber(ARGV[1])
+local now, now_text = decide_now(ARGV[1])
 local current = read_lock(KEYS[1])
 if current ~= nil and current.token == ARGV[2] then
   local endings = remember(read_endings(KEYS[1]), current, 'released', tonumber(ARGV[4]))
   write_state(KEYS[1], nil, endings, now, tonumber(ARGV[3]))
-  return { 'released', lock_reply(current) }
+  return { 'released', lock_reply(current), now_text }
 end
-if is_live(current, now) then return { 'not-holder', {} } end
-return { 'free', {} }
+if is_live(current, now) then return { 'not-holder', {}, now_text } end
+return { 'free', {}, now_text }
 `;
 
 /**
- * Take over (`applyTakeOver`). ARGV: now, expectedFence, clientId, holderId, holderJson,
- * newToken, expiresAt, gcMarginMs, maxEndings, expectFree ('1' | '0').
- * Replies `{ outcome, lock, replaced }`.
+ * Take over (`applyTakeOver`). ARGV: now ('' = Redis' clock), expectedFence, clientId, holderId,
+ * holderJson, newToken, ttlMs, gcMarginMs, maxEndings, expectFree ('1' | '0').
+ * Replies `{ outcome, lock, replaced, now }`.
  */
 export const TAKE_OVER_SCRIPT = `${PRELUDE}
-local now = tonumber(ARGV[1])
+local now, now_text = decide_now(ARGV[1])
 local g = {
-  now = now, now_text = ARGV[1], client_id = ARGV[3], holder_id = ARGV[4], holder = ARGV[5],
-  new_token = ARGV[6], expires_at = ARGV[7], margin = tonumber(ARGV[8]),
-  max_endings = tonumber(ARGV[9]),
+  now = now, now_text = now_text, client_id = ARGV[3], holder_id = ARGV[4], holder = ARGV[5],
+  new_token = ARGV[6], expires_at = number_text(now + tonumber(ARGV[7])),
+  margin = tonumber(ARGV[8]), max_endings = tonumber(ARGV[9]),
 }
 local fence = tonumber(redis.call('GET', KEYS[2]) or '0')
 local current = read_lock(KEYS[1])
 local live = nil
 if is_live(current, now) then live = current end
 if fence ~= tonumber(ARGV[2]) or (ARGV[10] == '1' and live) then
-  return { 'fence-mismatch', lock_reply(live), {} }
+  return { 'fence-mismatch', lock_reply(live), {}, now_text }
 end
 local keep_since = nil
 if live and live.holderId == g.holder_id then keep_since = live.since end
 local replaced_ending = 'expired'
 if live then replaced_ending = 'taken-over' end
 local lock = grant(KEYS[1], KEYS[2], current, read_endings(KEYS[1]), replaced_ending, keep_since, g)
-return { 'granted', lock_reply(lock), lock_reply(current) }
+return { 'granted', lock_reply(lock), lock_reply(current), now_text }
 `;
 
 /**
- * Force release (`applyForceRelease`). ARGV: now, gcMarginMs, maxEndings.
+ * Force release (`applyForceRelease`). ARGV: now ('' = Redis' clock), gcMarginMs, maxEndings.
  * Replies the live lock it ended, or an empty array.
  */
 export const FORCE_RELEASE_SCRIPT = `${PRELUDE}
-local now = tonumber(ARGV[1])
+local now = decide_now(ARGV[1])
 local current = read_lock(KEYS[1])
 if current == nil then return {} end
 local live = is_live(current, now)
@@ -204,9 +232,11 @@ return {}
 `;
 
 /**
- * The whole record in one atomic read: `{ fence, stateFieldsAndValues }`. The TypeScript rules
- * (`applyCheck`, `isLive`) decide from it, so reads need no Lua mirror of the rules.
+ * The whole record in one atomic read, with Redis' clock at that moment:
+ * `{ fence, stateFieldsAndValues, [seconds, microseconds] }`. The TypeScript rules (`applyCheck`,
+ * `isLive`) decide from it, by that clock or the service's, so reads need no Lua mirror of the
+ * rules.
  */
 export const READ_SCRIPT = `
-return { redis.call('GET', KEYS[2]) or '0', redis.call('HGETALL', KEYS[1]) }
+return { redis.call('GET', KEYS[2]) or '0', redis.call('HGETALL', KEYS[1]), redis.call('TIME') }
 `;

@@ -117,6 +117,22 @@ describe('the race auditor', () => {
     );
   });
 
+  it('follows a reclaim’s fresh token: its refreshes and its release belong to the same lease', () => {
+    const reclaimed = { ...refresh(0, 1, 1_020), token: 'token-0-1-reloaded', via: 'reclaimed' };
+    const audit = auditRaceLogs([
+      grant(0, 1, 1_000),
+      reclaimed as RaceLogEntry,
+      { ...(refresh(0, 1, 1_040) as RaceLogEntry), token: 'token-0-1-reloaded' } as RaceLogEntry,
+      { ...(release(0, 1, 1_050) as RaceLogEntry), token: 'token-0-1-reloaded' } as RaceLogEntry,
+      grant(1, 2, 1_051),
+    ]);
+    expect(audit).toMatchObject({
+      overlaps: 0,
+      fenceViolations: 0,
+      handovers: { afterRelease: 1, afterExpiry: 0, takeover: 0 },
+    });
+  });
+
   it('counts a refresh that changed the fence or used a token never granted', () => {
     const audit = auditRaceLogs([
       grant(0, 1, 1_000),

@@ -38,14 +38,16 @@ export function readRaceLogs(files: readonly string[]): RaceLogEntry[] {
 }
 
 /**
- * Checks invariants 1 and 2 of DESIGN.md on what the racing workers were told.
+ * Checks invariants 1 and 2 of DESIGN.md on what the racing workers were told. All the times it
+ * compares are on one clock: the store's own when it has one (Redis, Postgres: what it reported,
+ * so workers whose clocks are skewed are judged alike), else the machine's (see race-log.ts).
  *
  * A lease lasts from its grant to its release, its takeover, or its last `expiresAt`, whichever
- * comes first. Every worker reads the clock before its store call waits for the store's lock,
- * so a grant can carry a time a little earlier than the release that freed the resource, although
- * the store ran it after. The auditor therefore walks each resource's grants in the store's own
- * order (by fence, once fences are shown to be unique) and judges each handover by what the
- * store decided on:
+ * comes first. By the service's clock every worker reads the clock before its store call waits
+ * for the store's lock, so a grant can carry a time a little earlier than the release that freed
+ * the resource, although the store ran it after. The auditor therefore walks each resource's
+ * grants in the store's own order (by fence, once fences are shown to be unique) and judges each
+ * handover by what the store decided on:
  * - after an expiry, the next grant's `acquiredAt` must be ≥ the last `expiresAt` the holder was
  *   given (the store compared exactly those numbers);
  * - after a release, the next grant must not have returned before the release call began;
@@ -69,6 +71,17 @@ export function auditRaceLogs(entries: readonly RaceLogEntry[]): RaceAudit {
     leases.push(lease);
     leasesByResource.set(entry.resourceId, leases);
     leaseByToken.set(tokenKey(entry.resourceId, entry.token), lease);
+  }
+
+  // A reclaim hands out a fresh token for the same grant (same fence): that token is the
+  // lease's from then on, so a later refresh or release with it belongs to the same lease.
+  for (const entry of entries) {
+    if (entry.type !== 'refresh' || entry.via !== 'reclaimed') continue;
+    if (leaseByToken.has(tokenKey(entry.resourceId, entry.token))) continue;
+    const lease = leasesByResource
+      .get(entry.resourceId)
+      ?.find((candidate) => candidate.grant.fence === entry.fence);
+    if (lease) leaseByToken.set(tokenKey(entry.resourceId, entry.token), lease);
   }
 
   for (const entry of entries) {

@@ -1,7 +1,12 @@
 /**
- * What a race worker writes, one JSON object per line, and the auditor reads. Times are the
- * worker's lock service's `now` (epoch ms, the machine's clock, shared by all workers), exactly
- * as the service put them in the lock; `returnedAt` is that clock read after the call returned.
+ * What a race worker writes, one JSON object per line, and the auditor reads. All times of one
+ * race are on one clock (epoch ms):
+ * - a store that decides by its own clock (Redis `TIME`, Postgres `clock_timestamp()`): the
+ *   times it reported (the lock's times, and the `now` each call was decided at), whatever the
+ *   workers' own clocks say (they may be skewed);
+ * - a store that decides by the service's clock (SQLite): the machine's clock, shared by all
+ *   workers, exactly as the service put it in the lock; `returnedAt` is read after the call
+ *   returned, a release's `at` before the call began.
  */
 export type RaceLogEntry =
   /** A new grant: a first acquire, or a takeover (`via: 'taken-over'`). */
@@ -13,7 +18,10 @@ export type RaceLogEntry =
       fence: number;
       acquiredAt: number;
       expiresAt: number;
-      /** When the call returned: the grant was committed by then. */
+      /**
+       * When the call returned: the grant was committed by then. By a store's own clock, the
+       * time it decided the grant at (no later call on the resource was decided before it).
+       */
       returnedAt: number;
       via: 'granted' | 'taken-over';
     }
@@ -35,7 +43,10 @@ export type RaceLogEntry =
       resourceId: string;
       token: string;
       fence: number;
-      /** The clock just before the call: the release was committed after it. */
+      /**
+       * The clock just before the call: the release was committed after it. By a store's own
+       * clock, the time it decided the release at.
+       */
       at: number;
       outcome: 'released' | 'free' | 'not-holder';
     }

@@ -5,7 +5,10 @@
  *
  *   node --import tsx test/race/race-worker.ts --kind sqlite --connection /tmp/locks.db \
  *     --worker 3 --operations 600 --resources 3 --ttl 40 --seed 7 --start-at <epoch ms> \
- *     --log /tmp/race-3.jsonl
+ *     --clock-offset 0 --log /tmp/race-3.jsonl
+ *
+ * `--clock-offset` skews this worker's service clock (ms, may be negative): as if it ran on a
+ * server whose clock is off. Only for stores that decide by their own clock.
  */
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
@@ -24,6 +27,7 @@ const { values } = parseArgs({
     ttl: { type: 'string', default: '40' },
     seed: { type: 'string', default: '1' },
     'start-at': { type: 'string', default: '0' },
+    'clock-offset': { type: 'string', default: '0' },
     log: { type: 'string' },
   },
 });
@@ -64,9 +68,32 @@ async function main(): Promise<void> {
   const expiryOnlyResource = resourceIds[0];
   const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)] as T;
 
-  const store = await openStore(required('connection'));
+  const { store, clock } = await openStore(required('connection'));
+  const offset = Number(values['clock-offset']);
+  if (!Number.isFinite(offset) || (offset !== 0 && clock !== 'store')) {
+    throw new Error(
+      `[page-lock] [race] --clock-offset needs a store that decides by its own clock ("${kind}" does not)`,
+    );
+  }
   // Everyone may take over (the policy is the service's, not the store's): takeovers race too.
-  const service = createLockService({ store, ttl, canTakeOver: () => true });
+  const service = createLockService({
+    store,
+    ttl,
+    canTakeOver: () => true,
+    now: () => Date.now() + offset,
+  });
+  /**
+   * The times the auditor compares, on one clock for all workers. A store with its own clock
+   * reports the time it decided each call at (`now`): its leases' times are on that clock, and
+   * one resource's calls are decided one after the other, so decision times order them. Else
+   * every worker shares the machine's clock: `before` is read before the call (the call was
+   * decided after it), `after` once it returned (it was committed by then).
+   */
+  const stamp = {
+    before: (): number => service.now(),
+    decided: (at: { now: number }, before: number): number => (clock === 'store' ? at.now : before),
+    returned: (at: { now: number }): number => (clock === 'store' ? at.now : service.now()),
+  };
   // Users are shared between workers, so same-user takeovers and "another tab" refusals happen.
   const user: LockUser = { id: `user-${worker % 3}`, name: `Worker ${worker}` };
   const clientIds = [`w${worker}-tab-a`, `w${worker}-tab-b`];
@@ -106,12 +133,12 @@ async function main(): Promise<void> {
           worker,
           resourceId,
           action: 'refresh',
-          at: service.now(),
+          at: stamp.returned(result),
           outcome,
         });
       }
     } else if (lease && roll < 0.75) {
-      const at = service.now();
+      const before = stamp.before();
       const result = await service.release(resourceId, lease.token);
       held.delete(key);
       log.push({
@@ -120,7 +147,7 @@ async function main(): Promise<void> {
         resourceId,
         token: lease.token,
         fence: lease.fence,
-        at,
+        at: stamp.decided(result, before),
         outcome: result.status,
       });
     } else if (lease && roll < 0.85) {
@@ -140,7 +167,7 @@ async function main(): Promise<void> {
           fence: result.lock.fence,
           acquiredAt: result.lock.acquiredAt,
           expiresAt: result.lock.expiresAt,
-          returnedAt: service.now(),
+          returnedAt: stamp.returned(result),
           via: 'taken-over',
         });
       } else {
@@ -150,7 +177,7 @@ async function main(): Promise<void> {
           worker,
           resourceId,
           action: 'takeover',
-          at: service.now(),
+          at: stamp.returned(result),
           outcome: result.status,
         });
       }
@@ -168,7 +195,7 @@ async function main(): Promise<void> {
             fence: result.lock.fence,
             acquiredAt: result.lock.acquiredAt,
             expiresAt: result.lock.expiresAt,
-            returnedAt: service.now(),
+            returnedAt: stamp.returned(result),
             via: 'granted',
           });
         } else {
@@ -191,7 +218,7 @@ async function main(): Promise<void> {
           worker,
           resourceId,
           action: 'acquire',
-          at: service.now(),
+          at: stamp.returned(result),
           outcome,
         });
       }

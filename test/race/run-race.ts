@@ -25,6 +25,17 @@ export interface RaceOptions {
   ttl: number;
   /** Seeds every worker's random choices (default: the start time); returned, to replay a run. */
   seed?: number;
+  /**
+   * Skews the workers' service clocks (ms): even workers run `clockSkewMs` behind the machine,
+   * odd ones ahead, as servers whose clocks disagree by twice that. Only for stores that decide
+   * by their own clock (Redis, Postgres). Default 0.
+   */
+  clockSkewMs?: number;
+}
+
+/** Worker `worker`'s clock offset for a race skewed by `skew` ms: ± alternately. */
+export function clockOffsetOf(worker: number, skew: number): number {
+  return worker % 2 === 0 ? -skew : skew;
 }
 
 /** Runs the workers as separate processes against one store, then audits their merged logs. */
@@ -59,6 +70,8 @@ export async function runRace(
           String(seed),
           '--start-at',
           String(startAt),
+          // As `--name=value`: a negative offset would otherwise read as an option.
+          `--clock-offset=${clockOffsetOf(worker, options.clockSkewMs ?? 0)}`,
           '--log',
           log,
         ]),

@@ -10,10 +10,10 @@ if (!url) {
 }
 
 describe.skipIf(!url)('Redis under 8 processes racing on one server', () => {
-  const prefix = `page-lock-race:${randomBytes(6).toString('hex')}:`;
+  const prefixes: string[] = [];
   const admin = new Redis(url ?? 'redis://127.0.0.1:6379', { lazyConnect: true });
 
-  const keysUnderPrefix = async (): Promise<string[]> => {
+  const keysUnder = async (prefix: string): Promise<string[]> => {
     const keys: string[] = [];
     let cursor = '0';
     do {
@@ -25,12 +25,17 @@ describe.skipIf(!url)('Redis under 8 processes racing on one server', () => {
   };
 
   afterAll(async () => {
-    const keys = await keysUnderPrefix();
-    if (keys.length > 0) await admin.del(...keys);
+    for (const prefix of prefixes) {
+      const keys = await keysUnder(prefix);
+      if (keys.length > 0) await admin.del(...keys);
+    }
     await admin.quit();
   });
 
-  it('never grants overlapping leases, and every grant gets a new, larger fence', async () => {
+  /** One race on a prefix of its own; the store decides by Redis' clock (its default). */
+  const race = async (label: string, clockSkewMs: number) => {
+    const prefix = `page-lock-race:${randomBytes(6).toString('hex')}:`;
+    prefixes.push(prefix);
     const audit = await runRace({
       kind: 'redis',
       connection: JSON.stringify({ url, prefix }),
@@ -38,20 +43,32 @@ describe.skipIf(!url)('Redis under 8 processes racing on one server', () => {
       operationsPerWorker: 600,
       resources: 3,
       ttl: 40,
+      clockSkewMs,
     });
     const { problems, ...counts } = audit;
-    console.log('[redis race]', JSON.stringify(counts));
+    console.log(`[redis race${label}]`, JSON.stringify(counts));
     expect(problems.slice(0, 10)).toEqual([]);
     expect(audit.overlaps).toBe(0);
     expect(audit.fenceViolations).toBe(0);
     expect(audit.grants).toBeGreaterThan(0);
+    expect(audit.handovers.afterRelease).toBeGreaterThan(0);
+    expect(audit.handovers.afterExpiry).toBeGreaterThan(0);
+    expect(audit.handovers.takeover).toBeGreaterThan(0);
     expect(audit.operations).toBeGreaterThan(4_000);
     // Per resource raced, a state hash and a fence counter, however many grants.
-    expect((await keysUnderPrefix()).sort()).toEqual(
+    expect((await keysUnder(prefix)).sort()).toEqual(
       [0, 1, 2].flatMap((i) => [
         `${prefix}{race:page/${i}}:fence`,
         `${prefix}{race:page/${i}}:state`,
       ]),
     );
+  };
+
+  it('never grants overlapping leases, and every grant gets a new, larger fence', async () => {
+    await race('', 0);
+  }, 60_000);
+
+  it('keeps both with the workers’ clocks 300 ms apart (±150 ms), judged by Redis’ own clock', async () => {
+    await race(' with ±150 ms skew', 150);
   }, 60_000);
 });

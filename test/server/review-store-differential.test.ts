@@ -51,13 +51,16 @@ async function storesUnderTest(): Promise<Map<string, LockStore>> {
       } while (cursor !== '0');
       await client.quit();
     });
-    stores.set('redis', createRedisLockStore({ client, prefix }));
+    stores.set(
+      'redis',
+      createRedisLockStore({ client, prefix, clock: 'service', warnIfVolatile: false }),
+    );
   }
   if (postgresUrl) {
     const pool = new pg.Pool({ connectionString: postgresUrl, max: 2 });
     pool.on('error', () => {});
     const table = `page_lock_diff_${randomBytes(6).toString('hex')}`;
-    const store = createPostgresLockStore({ pool, table });
+    const store = createPostgresLockStore({ pool, table, clock: 'service' });
     await store.migrate();
     cleanups.push(async () => {
       await pool.query(`DROP TABLE IF EXISTS ${table}`);

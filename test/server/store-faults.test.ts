@@ -120,7 +120,9 @@ describe.skipIf(!redisUrl)('the Redis store when Redis fails', () => {
   it('rejects with LockStoreError and grants nothing when its connection is killed mid-acquire, then works again', async () => {
     const admin = adminClient();
     const client = failFastClient(redisUrl as string);
-    const service = createLockService({ store: createRedisLockStore({ client, prefix }) });
+    const service = createLockService({
+      store: createRedisLockStore({ client, prefix, warnIfVolatile: false }),
+    });
     const connectionId = String(await client.client('ID'));
 
     // Hold the acquire script in flight: CLIENT PAUSE WRITE parks it before it runs (flag "b").
@@ -141,7 +143,7 @@ describe.skipIf(!redisUrl)('the Redis store when Redis fails', () => {
     expect((error as Error).message).toBe('[page-lock] The lock store failed during acquire');
 
     // Read back from Redis itself: no grant, and the fence never moved.
-    const reader = createRedisLockStore({ client: admin, prefix });
+    const reader = createRedisLockStore({ client: admin, prefix, warnIfVolatile: false });
     expect(await reader.get('page:killed', { now: Date.now() })).toBeNull();
     expect(await admin.exists(`${prefix}{page:killed}:state`, `${prefix}{page:killed}:fence`)).toBe(
       0,
@@ -160,7 +162,9 @@ describe.skipIf(!redisUrl)('the Redis store when Redis fails', () => {
     await door.close(); // a port that was free a moment ago, and is closed now
     cleanups.push(() => door.close());
     const client = failFastClient(door.url());
-    const service = createLockService({ store: createRedisLockStore({ client, prefix }) });
+    const service = createLockService({
+      store: createRedisLockStore({ client, prefix, warnIfVolatile: false }),
+    });
 
     await expect(service.acquire('page:away', alice, { clientId: 'tab-a' })).rejects.toBeInstanceOf(
       LockStoreError,
@@ -179,9 +183,8 @@ describe.skipIf(!redisUrl)('the Redis store when Redis fails', () => {
     await expect(
       service.acquire('page:away', alice, { clientId: 'tab-a', token: held.token }),
     ).rejects.toBeInstanceOf(LockStoreError);
-    const stored = await createRedisLockStore({ client: admin, prefix }).get('page:away', {
-      now: Date.now(),
-    });
+    const reader = createRedisLockStore({ client: admin, prefix, warnIfVolatile: false });
+    const stored = await reader.get('page:away', { now: Date.now() });
     expect(stored?.expiresAt).toBe(held.lock.expiresAt);
   });
 });
