@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -88,6 +88,33 @@ describe('createSqliteLockStore', () => {
     expect(() => createSqliteLockStore({ database })).toThrow(
       '[page-lock] [sqlite] Option "database" is closed',
     );
+  });
+
+  it('refuses a busyTimeoutMs that is not a number of ms', () => {
+    const filename = join(dir, 'locks.db');
+    for (const busyTimeoutMs of [-1, Number.NaN, Number.POSITIVE_INFINITY, '5000', null, 2 ** 31]) {
+      // @ts-expect-error: some of these are not even numbers
+      expect(() => createSqliteLockStore({ filename, busyTimeoutMs })).toThrow(
+        '[page-lock] [sqlite] Option "busyTimeoutMs" must be a number of ms from 0 to 2147483647',
+      );
+    }
+    expect(existsSync(filename)).toBe(false); // refused before anything was opened
+  });
+
+  it('accepts busyTimeoutMs 0, and decides a change nobody kept waiting at the service’s clock', async () => {
+    const filename = join(dir, 'locks.db');
+    const store = createSqliteLockStore({ filename, busyTimeoutMs: 0 });
+    const acquired = await store.acquire({
+      resourceId: 'page:1',
+      holder: { id: 'alice', name: 'Alice' },
+      clientId: 'tab-1',
+      newToken: 'token-1',
+      now: 1_000,
+      ttl: 60_000,
+    });
+    // Not busy: decided at exactly the service's clock.
+    expect(acquired).toMatchObject({ outcome: 'granted', now: 1_000, lock: { acquiredAt: 1_000 } });
+    await store.close();
   });
 
   it('opens its file in WAL mode and creates the table', async () => {
