@@ -61,7 +61,27 @@ const packageEntries = [
   { find: /^page-lock\/next$/, replacement: sourceEntry('./server-adapter/next/index.ts') },
   { find: /^page-lock\/sqlite$/, replacement: sourceEntry('./server-adapter/sqlite/index.ts') },
   { find: /^page-lock\/core$/, replacement: sourceEntry('./src/core/index.ts') },
+  { find: /^page-lock\/node$/, replacement: sourceEntry('./server-adapter/node/index.ts') },
 ];
+
+// The Redis and Postgres tests skip themselves without their server's URL: say how to run them,
+// once per run (a skipped test's name alone is not shown by the default reporter).
+const services = [
+  ['PAGE_LOCK_REDIS_URL', 'redis://127.0.0.1:6379', 'Redis'],
+  ['PAGE_LOCK_POSTGRES_URL', 'postgres://postgres@127.0.0.1:5432/test', 'Postgres'],
+] as const;
+const serviceNotice = Symbol.for('page-lock.service-notice');
+const noticeHolder = globalThis as { [serviceNotice]?: boolean };
+if (!noticeHolder[serviceNotice]) {
+  noticeHolder[serviceNotice] = true;
+  for (const [variable, example, name] of services) {
+    if (!process.env[variable]) {
+      console.log(
+        `[page-lock] Skipping the ${name} store tests: set ${variable}=${example} to run them`,
+      );
+    }
+  }
+}
 
 export default defineConfig({
   test: {
@@ -72,7 +92,13 @@ export default defineConfig({
           name: 'node',
           environment: 'node',
           include: ['test/**/*.test.ts'],
-          exclude: ['test/react/**', 'test/e2e/**', 'test/docs/**', 'test/demo/**'],
+          exclude: [
+            'test/react/**',
+            'test/e2e/**',
+            'test/docs/**',
+            'test/demo/**',
+            'test/frameworks/**',
+          ],
           testTimeout: 20_000,
         },
       },
@@ -103,7 +129,11 @@ export default defineConfig({
         test: {
           name: 'demo',
           environment: 'node',
-          include: ['test/docs/**/*.test.ts', 'test/demo/**/*.test.ts'],
+          include: [
+            'test/docs/**/*.test.ts',
+            'test/demo/**/*.test.ts',
+            'test/frameworks/**/*.test.ts',
+          ],
           testTimeout: 30_000,
         },
       },
