@@ -62,3 +62,8 @@ export type {
   StoreTakeOverResult,
 } from './store/lock-store';
 export { createMemoryLockStore, type MemoryLockStore } from './store/memory-store';
+export {
+  createRecordLockStore,
+  type LockRecord,
+  type RecordLockStoreOptions,
+} from './store/record-store';

@@ -61,4 +61,36 @@ export const raceStores: Record<string, RaceStoreFactory> = {
       clock: 'store',
     };
   },
+  /**
+   * The Drizzle example store (examples/drizzle-store) over better-sqlite3: `connection` is the
+   * file's path (its table already created); every worker opens it in WAL mode. A record store
+   * decides by the service's clock.
+   */
+  'drizzle-sqlite': async (filename) => {
+    const { default: Database } = await import('better-sqlite3');
+    const { drizzle } = await import('drizzle-orm/better-sqlite3');
+    const { createDrizzleSqliteLockStore } = await import(
+      '../../examples/drizzle-store/drizzle-lock-store'
+    );
+    const database = new Database(filename);
+    database.pragma('journal_mode = WAL');
+    const store = createDrizzleSqliteLockStore({ db: drizzle({ client: database }) });
+    return { store: { ...store, close: async () => void database.close() }, clock: 'service' };
+  },
+  /**
+   * The Drizzle example store over node-postgres: `connection` is JSON `{ "url": "postgres://…",
+   * "table": "…" }` (the table already created); every worker makes its own pool.
+   */
+  'drizzle-postgres': async (connection) => {
+    const { url, table } = JSON.parse(connection) as { url: string; table: string };
+    const { default: pg } = await import('pg');
+    const { drizzle } = await import('drizzle-orm/node-postgres');
+    const { createDrizzlePostgresLockStore, pgLockTable } = await import(
+      '../../examples/drizzle-store/drizzle-lock-store'
+    );
+    const pool = new pg.Pool({ connectionString: url, max: 2 });
+    const db = drizzle({ client: pool });
+    const store = createDrizzlePostgresLockStore({ db, table: pgLockTable(table) });
+    return { store: { ...store, close: () => pool.end() }, clock: 'service' };
+  },
 };
