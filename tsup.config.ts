@@ -23,6 +23,7 @@ export default defineConfig({
     msw: 'src/msw/index.ts',
     server: 'server-adapter/index.ts',
     next: 'server-adapter/next/index.ts',
+    node: 'server-adapter/node/index.ts',
     sqlite: 'server-adapter/sqlite/index.ts',
     redis: 'server-adapter/redis/index.ts',
     postgres: 'server-adapter/postgres/index.ts',
@@ -31,7 +32,8 @@ export default defineConfig({
   format: ['esm', 'cjs'],
   dts: true,
   clean: true,
-  sourcemap: true,
+  // No source maps: they pointed at sources the package does not ship, and were most of its size.
+  sourcemap: false,
   target: 'es2022',
   treeshake: true,
   onSuccess: finishClientEntry,

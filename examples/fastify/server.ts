@@ -1,0 +1,11 @@
+import { createLockService, createMemoryLockStore } from 'page-lock/server';
+import { createApp } from './app';
+
+// One process, so the memory store will do; use page-lock/sqlite (one server) or page-lock/redis
+// or page-lock/postgres (several) to keep locks across restarts.
+const service = createLockService({ store: createMemoryLockStore() });
+const port = Number(process.env.PORT ?? 3000);
+
+const app = createApp(service);
+await app.listen({ port });
+console.log(`page-lock Fastify example on http://localhost:${port}`);
