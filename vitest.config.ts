@@ -98,6 +98,7 @@ export default defineConfig({
             'test/docs/**',
             'test/demo/**',
             'test/frameworks/**',
+            'test/quick-start/**',
           ],
           testTimeout: 20_000,
         },
@@ -121,6 +122,18 @@ export default defineConfig({
           testTimeout: 60_000,
           hookTimeout: 180_000,
           fileParallelism: false,
+        },
+      },
+      {
+        // The README's quick start, built with `next build` from the built package and driven in
+        // Chromium (it builds `dist/` itself when stale).
+        extends: true,
+        test: {
+          name: 'quick-start',
+          environment: 'node',
+          include: ['test/quick-start/**/*.test.ts'],
+          testTimeout: 30_000,
+          hookTimeout: 150_000,
         },
       },
       {

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import ts from 'typescript';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { fileSnippets, readmeSection } from '../quick-start/readme-snippets';
 
 /**
  * The README's "Saving safely" route, exactly as printed: extracted from README.md, written
@@ -12,17 +13,19 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
  */
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
-/** The first line of the fenced block this test runs. */
-const MARKER = '// app/api/pages/[id]/route.ts';
+/** The file the fenced block this test runs names on its first line. */
+const SAVE_ROUTE = 'app/api/pages/[id]/route.ts';
 const TTL = 10_000;
 
-/** The ```ts block of README.md's "Saving safely" whose first line is {@link MARKER}. */
+/**
+ * The ```ts block of README.md's "Saving safely" that starts with `// app/api/pages/[id]/route.ts`
+ * (the quick start, `test/quick-start/`, builds the same block into its app).
+ */
 function extractSaveSnippet(readme: string): string {
-  const section = readme.split(/^### /m).find((part) => part.startsWith('Saving safely'));
-  if (!section) throw new Error('README.md has no "### Saving safely" section');
-  const blocks = [...section.matchAll(/^```ts\n([\s\S]*?)^```$/gm)].map((match) => match[1] ?? '');
-  const snippet = blocks.find((block) => block.startsWith(`${MARKER}\n`));
-  if (!snippet) throw new Error(`"Saving safely" has no \`\`\`ts block starting with ${MARKER}`);
+  const snippet = fileSnippets(readmeSection(readme, '### Saving safely')).get(SAVE_ROUTE);
+  if (!snippet) {
+    throw new Error(`"Saving safely" has no \`\`\`ts block starting with // ${SAVE_ROUTE}`);
+  }
   return snippet;
 }
 

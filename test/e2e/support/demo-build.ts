@@ -18,12 +18,7 @@ const DEMO_INPUTS = ['app', 'components', 'lib', 'next.config.ts', 'package.json
  * the package's `dist/` among its sources: it imports `page-lock` through the workspace link.
  */
 export function ensureDemoBuilt(log: (line: string) => void = console.log): void {
-  const distMarker = path.join(REPOSITORY_ROOT, 'dist/index.js');
-  const packageSources = PACKAGE_INPUTS.map((input) => path.join(REPOSITORY_ROOT, input));
-  if (isStale(distMarker, packageSources)) {
-    log('[page-lock] [e2e] Building the package (npm run build)…');
-    run('npm', ['run', 'build'], REPOSITORY_ROOT);
-  }
+  ensurePackageBuilt(log);
   const buildMarker = path.join(DEMO_DIR, '.next/BUILD_ID');
   const demoSources = [
     ...DEMO_INPUTS.map((input) => path.join(DEMO_DIR, input)),
@@ -32,6 +27,16 @@ export function ensureDemoBuilt(log: (line: string) => void = console.log): void
   if (isStale(buildMarker, demoSources)) {
     log('[page-lock] [e2e] Building the demo (next build)…');
     run(process.execPath, [NEXT_BIN, 'build'], DEMO_DIR);
+  }
+}
+
+/** Builds the package (`npm run build`) when `dist/` is missing or older than its sources. */
+export function ensurePackageBuilt(log: (line: string) => void = console.log): void {
+  const distMarker = path.join(REPOSITORY_ROOT, 'dist/index.js');
+  const packageSources = PACKAGE_INPUTS.map((input) => path.join(REPOSITORY_ROOT, input));
+  if (isStale(distMarker, packageSources)) {
+    log('[page-lock] Building the package (npm run build)…');
+    run('npm', ['run', 'build'], REPOSITORY_ROOT);
   }
 }
 
