@@ -3,6 +3,18 @@
 // `page-lock`: the React half (provider, hooks, overlay) plus everything of `page-lock/core`.
 // A client module: import it from client components; types and `page-lock/core` stay server-safe.
 export {
+  type AcquireMode,
+  DEFAULT_POLL_INTERVAL,
+  type PageLockCallbacks,
+  type PageLockOptions,
+} from './client/lock-options';
+export {
+  type LockQueryScope,
+  lockQueryOptions,
+  lockStatusQueryOptions,
+} from './client/lock-queries';
+export type { PageLockSnapshot } from './client/lock-snapshot';
+export {
   CLIENT_ID_STORAGE_KEY,
   createTabClientId,
   getTabClientId,
@@ -18,13 +30,6 @@ export {
   type PageLifecycleSetup,
   pageLifecycle,
 } from './core/page-lifecycle';
-export {
-  type AcquireMode,
-  DEFAULT_POLL_INTERVAL,
-  type PageLockCallbacks,
-  type PageLockOptions,
-  type PageLockSnapshot,
-} from './react/lock-options';
 export type { LockStatusView } from './react/lock-status-hub';
 export * from './react/overlay/index';
 export { type PageLockSettings, usePageLockSettings } from './react/page-lock-context';

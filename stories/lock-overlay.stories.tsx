@@ -8,9 +8,10 @@ import { LockOverlay, type LockOverlayMessages, type LockOverlayProps } from '..
 import { PageLockProvider } from '../src/react/page-lock-provider';
 import {
   editorBody,
+  expectBlockOverEditor,
   expectEditorUsable,
   expectLockStatus,
-  expectModalOverEditor,
+  expectPageUsable,
   expectReadOnlyEditor,
 } from './support/checks';
 import { LockScene, LockStatusLine } from './support/lock-scene';
@@ -103,7 +104,7 @@ export const Held: Story = {
 export const LockedByAnotherUser: Story = {
   loaders: [aliceHoldsThePage],
   async play({ canvasElement }) {
-    const dialog = await expectModalOverEditor(canvasElement);
+    const dialog = await expectBlockOverEditor(canvasElement);
     const panel = within(dialog);
     await expect(
       panel.getByRole('heading', {
@@ -125,7 +126,7 @@ export const LockedByMeInAnotherTab: Story = {
   ],
   async play({ canvasElement, loaded }) {
     const world = worldOf(loaded);
-    const dialog = await expectModalOverEditor(canvasElement);
+    const dialog = await expectBlockOverEditor(canvasElement);
     await expect(
       within(dialog).getByRole('heading', { name: /^You are editing this page in another tab/ }),
     ).toBeVisible();
@@ -149,7 +150,7 @@ export const TakeOverAllowed: Story = {
   ],
   async play({ canvasElement, loaded }) {
     const world = worldOf(loaded);
-    const dialog = await expectModalOverEditor(canvasElement);
+    const dialog = await expectBlockOverEditor(canvasElement);
     await expect(dialog).toHaveAccessibleDescription(/Taking over discards their unsaved changes/);
     await userEvent.click(within(dialog).getByRole('button', { name: 'Take over' }));
     await expectLockStatus(canvasElement, 'held');
@@ -164,7 +165,7 @@ export const TakeOverNotAllowed: Story = {
   args: { backHref: '#/admin/pages' },
   loaders: [aliceHoldsThePage],
   async play({ canvasElement, args }) {
-    const dialog = await expectModalOverEditor(canvasElement);
+    const dialog = await expectBlockOverEditor(canvasElement);
     await expect(within(dialog).queryByRole('button', { name: 'Take over' })).toBeNull();
     const back = within(dialog).getByRole('link', { name: 'Go back' });
     await expect(back).toHaveAttribute('href', args.backHref);
@@ -175,7 +176,7 @@ export const TakeOverNotAllowed: Story = {
 export const GoBack: Story = {
   loaders: [aliceHoldsThePage],
   async play({ canvasElement }) {
-    const dialog = await within(canvasElement).findByRole('dialog', {}, { timeout: 5_000 });
+    const dialog = await expectBlockOverEditor(canvasElement);
     await userEvent.click(within(dialog).getByRole('button', { name: 'Go back' }));
     await expect(navigation.back).toHaveBeenCalledTimes(1);
   },
@@ -292,7 +293,7 @@ export const ServerError: Story = {
   },
   async play({ canvasElement, loaded, msw }) {
     const world = worldOf(loaded);
-    const dialog = await expectModalOverEditor(canvasElement);
+    const dialog = await expectBlockOverEditor(canvasElement);
     await expect(
       within(dialog).getByRole('heading', { name: 'The lock server had a problem.' }),
     ).toBeVisible();
@@ -312,7 +313,7 @@ export const NetworkError: Story = {
     msw.use(http.all(`*${LOCKS_BASE_URL}/*`, () => HttpResponse.error()));
   },
   async play({ canvasElement }) {
-    const dialog = await expectModalOverEditor(canvasElement);
+    const dialog = await expectBlockOverEditor(canvasElement);
     await expect(dialog).toHaveAccessibleName('The lock server could not be reached.');
     await expect(dialog).toHaveAccessibleDescription(
       'Editing is paused until we know nobody else is editing this page.',
@@ -333,7 +334,7 @@ export const NotSignedIn: Story = {
     msw.use(http.all(`*${LOCKS_BASE_URL}/*`, refusal(401, 'unauthorized')));
   },
   async play({ canvasElement }) {
-    const dialog = await expectModalOverEditor(canvasElement);
+    const dialog = await expectBlockOverEditor(canvasElement);
     await expect(dialog).toHaveAccessibleName(
       'You are not signed in, so this page cannot be reserved for you.',
     );
@@ -351,7 +352,7 @@ export const NotAllowed: Story = {
     msw.use(http.all(`*${LOCKS_BASE_URL}/*`, refusal(403, 'cross-site')));
   },
   async play({ canvasElement }) {
-    const dialog = await expectModalOverEditor(canvasElement);
+    const dialog = await expectBlockOverEditor(canvasElement);
     await expect(dialog).toHaveAccessibleName('You are not allowed to edit this page.');
     await expect(within(dialog).getAllByRole('button')[0]).toHaveTextContent('Go back');
   },
@@ -369,7 +370,7 @@ export const NoLockRoute: Story = {
     );
   },
   async play({ canvasElement }) {
-    const dialog = await expectModalOverEditor(canvasElement);
+    const dialog = await expectBlockOverEditor(canvasElement);
     await expect(dialog).toHaveAccessibleName(
       'Editing is unavailable: this page cannot check who else is editing it.',
     );
@@ -388,9 +389,12 @@ export const LostUnreachable: Story = {
     await expectLockStatus(canvasElement, 'held');
     msw.use(http.all(`*${LOCKS_BASE_URL}/*`, () => HttpResponse.error()));
 
-    const dialog = await within(canvasElement).findByRole('dialog', {}, { timeout: 8_000 });
-    await expect(dialog).toHaveAccessibleName(
-      'The connection to the server was lost, so this page is no longer reserved for you.',
+    const dialog = await within(canvasElement).findByRole(
+      'region',
+      {
+        name: 'The connection to the server was lost, so this page is no longer reserved for you.',
+      },
+      { timeout: 8_000 },
     );
     await expectReadOnlyEditor(canvasElement);
     await expect(world.callbacks.onLost).toHaveBeenCalledWith(
@@ -405,8 +409,9 @@ export const LostUnreachable: Story = {
 };
 
 /**
- * Without children the overlay covers the whole page: it is portalled into `<body>` and makes
- * the rest of the page (here Storybook's root, editor included) inert until the lock is free.
+ * Without children the overlay covers the whole page: a modal `<dialog>` opened with
+ * `showModal()`, in the top layer, so the browser moves focus into it and makes the rest of the
+ * page (here Storybook's root: header, editor and all) inert. Escape does not dismiss it.
  */
 export const WholePage: Story = {
   loaders: [aliceHoldsThePage],
@@ -414,13 +419,82 @@ export const WholePage: Story = {
     <LockScene world={loaded.world as LockWorld} overlay={args} scope="page" />
   ),
   async play({ canvasElement }) {
-    const dialog = await within(document.body).findByRole('dialog', {}, { timeout: 5_000 });
+    const dialog = await waitFor(
+      () => {
+        const element = document.querySelector<HTMLDialogElement>(
+          'dialog.page-lock-overlay__panel',
+        );
+        if (!element?.open) throw new Error('no dialog yet');
+        return element;
+      },
+      { timeout: 5_000 },
+    );
     await expect(canvasElement).not.toContainElement(dialog);
-    await expect(canvasElement.closest('[inert]')).not.toBeNull();
+    await expect(dialog.matches(':modal')).toBe(true);
     await expect(dialog).toHaveAccessibleName(/^Alice Martin has been editing this page since/);
-    await waitFor(() => expect(dialog).toContainElement(document.activeElement as HTMLElement));
-    await userEvent.tab();
+    await waitFor(() => expect(document.activeElement).toHaveTextContent('Go back'));
     await expect(dialog).toContainElement(document.activeElement as HTMLElement);
+
+    // The rest of the page is inert, by the platform: its link and the editor take no focus.
+    const link = canvasElement.querySelector<HTMLElement>('a[href="#pages"]');
+    link?.focus();
+    await expect(document.activeElement).not.toBe(link);
+    editorBody(canvasElement).focus();
+    await expect(dialog).toContainElement(document.activeElement as HTMLElement);
+
+    // Escape is a close request, which `closedby="none"` makes Chromium ignore; elsewhere it is a
+    // `cancel` the overlay refuses.
+    await expect(dialog).toHaveAttribute('closedby', 'none');
+    const cancel = new Event('cancel', { cancelable: true });
+    dialog.dispatchEvent(cancel);
+    await expect(cancel.defaultPrevented).toBe(true);
+    // Closed anyway (a second Escape without a click in between may close a dialog): it opens
+    // again, still modal.
+    dialog.close();
+    await waitFor(() => expect(dialog.matches(':modal')).toBe(true));
+  },
+};
+
+/**
+ * The block over the wrapped editor is not a modal: the editor is inert under a labelled region,
+ * but the admin's header link and "Sign out" keep working, and focus put there stays there.
+ */
+export const BlockedEditorLeavesThePageUsable: Story = {
+  loaders: [aliceHoldsThePage],
+  async play({ canvasElement }) {
+    await expectBlockOverEditor(canvasElement);
+    await expectPageUsable(canvasElement);
+    await expect(within(canvasElement).queryByRole('dialog')).toBeNull();
+    await expect(canvasElement.querySelector('[aria-modal]')).toBeNull();
+  },
+};
+
+/**
+ * Without children, after a lost lock: the banner is not a modal, and the rest of the page is
+ * read-only (not inert), so the text can still be selected and copied.
+ */
+export const WholePageLost: Story = {
+  loaders: [lockWorldLoader({ canTakeOver: (user) => user.id === alice.id })],
+  render: (args, { loaded }) => (
+    <LockScene world={loaded.world as LockWorld} overlay={args} scope="page" />
+  ),
+  async play({ canvasElement, loaded }) {
+    const world = worldOf(loaded);
+    await expectLockStatus(canvasElement, 'held');
+    await world.tabOf(alice).takeOver(world.resourceId);
+    const banner = await within(document.body).findByRole(
+      'region',
+      { name: 'Alice Martin took over this page, so you can no longer edit it.' },
+      { timeout: 5_000 },
+    );
+    await expect(canvasElement).not.toContainElement(banner);
+    await expect(document.querySelector('dialog')).toBeNull();
+    const body = editorBody(canvasElement);
+    await expect(body.closest('[inert]')).toBeNull();
+    await expect(body).toHaveAttribute('readonly');
+    await expect(getComputedStyle(body).borderTopStyle).toBe('dashed');
+    body.select();
+    await expect(body.selectionEnd - body.selectionStart).toBe(body.value.length);
   },
 };
 
@@ -486,7 +560,7 @@ export const GermanMessages: Story = {
     ),
   ],
   async play({ canvasElement }) {
-    const dialog = await expectModalOverEditor(canvasElement);
+    const dialog = await expectBlockOverEditor(canvasElement);
     await expect(
       within(dialog).getByRole('heading', {
         name: /^Alice Martin bearbeitet diese Seite seit .+ \(vor 5 Minuten\)$/,
@@ -524,7 +598,7 @@ export const CustomRenderProps: Story = {
   },
   loaders: [aliceHoldsThePage],
   async play({ canvasElement }) {
-    const dialog = await expectModalOverEditor(canvasElement);
+    const dialog = await expectBlockOverEditor(canvasElement);
     await expect(within(dialog).getByRole('img', { name: 'Alice Martin' })).toHaveTextContent('AM');
     await expect(
       within(dialog).getByRole('heading', {
@@ -547,7 +621,7 @@ export const DarkTheme: Story = {
     ),
   ],
   async play({ canvasElement }) {
-    const dialog = await expectModalOverEditor(canvasElement);
+    const dialog = await expectBlockOverEditor(canvasElement);
     await expect(getComputedStyle(dialog).backgroundColor).toBe('rgb(22, 27, 34)');
     await expect(getComputedStyle(dialog).color).toBe('rgb(230, 237, 243)');
   },
@@ -573,7 +647,7 @@ export const ThemedFromAnAncestor: Story = {
     ),
   ],
   async play({ canvasElement }) {
-    const dialog = await expectModalOverEditor(canvasElement);
+    const dialog = await expectBlockOverEditor(canvasElement);
     await expect(getComputedStyle(dialog).backgroundColor).toBe('rgb(238, 246, 255)');
     const goBack = within(dialog).getByRole('button', { name: 'Go back' });
     await expect(getComputedStyle(goBack).backgroundColor).toBe('rgb(102, 57, 186)');
@@ -644,40 +718,43 @@ function TwoEditorTabs(props: {
 }
 
 /**
- * Two blocking overlays in one document (two editors side by side, or this docs page): the one
- * opened last holds focus, focus moved into the other is left there, and when the last one goes
- * the other holds focus again. Two traps each pulling focus into their own panel used to
- * overflow the call stack here.
+ * Two blocked editors in one document (two editors side by side, or this docs page): neither
+ * holds focus, so they cannot fight over it (two focus traps once overflowed the call stack
+ * here). Focus the user puts in one stays there when the other opens and closes.
  */
 export const TwoBlockedEditors: Story = {
   loaders: [aliceHoldsThePage],
   render: (args, { loaded }) => <TwoEditorTabs world={worldOf(loaded)} overlay={args} />,
+  parameters: {
+    // Both panels say the same ("Alice Martin has been editing…") inside differently named
+    // panes; axe's landmark-unique asks for a name of their own, which only the app can give.
+    a11y: { config: { rules: [{ id: 'landmark-unique', enabled: false }] } },
+  },
   async play({ canvasElement }) {
     const canvas = within(canvasElement);
     const focused = () => document.activeElement as HTMLElement;
-    const dialogIn = async (name: string) => {
+    const panelIn = async (name: string) => {
       const tab = await canvas.findByRole('region', { name });
-      return within(tab).findByRole('dialog', {}, { timeout: 5_000 });
+      return within(tab).findByRole(
+        'region',
+        { name: /^Alice Martin has been editing/ },
+        { timeout: 5_000 },
+      );
     };
-    const first = await dialogIn('First editor');
-    await waitFor(() => expect(first).toContainElement(focused()));
+    const first = await panelIn('First editor');
+    const firstGoBack = within(first).getByRole('button', { name: 'Go back' });
+    firstGoBack.focus();
 
     const toggle = canvas.getByRole('button', { name: 'Open a second editor' });
     await userEvent.click(toggle);
-    const second = await dialogIn('Second editor');
-    await waitFor(() => expect(second).toContainElement(focused()));
-    await userEvent.tab();
-    await expect(second).toContainElement(focused());
-    await userEvent.tab({ shift: true });
-    await expect(second).toContainElement(focused());
+    const second = await panelIn('Second editor');
+    // Focus was on the page's toggle, not in an editor: nothing takes it.
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    await expect(focused()).toBe(toggle);
     for (const name of ['First editor', 'Second editor']) {
       const tab = canvas.getByRole('region', { name });
       await expect(editorBody(tab).closest('[inert]')).not.toBeNull();
     }
-    toggle.focus();
-    await expect(second).toContainElement(focused());
-
-    const firstGoBack = within(first).getByRole('button', { name: 'Go back' });
     firstGoBack.focus();
     await new Promise((resolve) => setTimeout(resolve, 100));
     await expect(focused()).toBe(firstGoBack);
@@ -685,8 +762,8 @@ export const TwoBlockedEditors: Story = {
     within(second).getByRole('button', { name: 'Go back' }).focus();
     await userEvent.click(canvas.getByRole('button', { name: 'Close the second editor' }));
     await expect(canvas.queryByRole('region', { name: 'Second editor' })).toBeNull();
-    await waitFor(() => expect(first).toContainElement(focused()));
     toggle.focus();
-    await expect(first).toContainElement(focused());
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    await expect(focused()).toBe(toggle);
   },
 };

@@ -179,17 +179,19 @@ async function aliceEditsBobWaits(canvasElement: HTMLElement, aliceTypes = '') {
   await waitFor(() => expect(openAsBob).toBeEnabled());
   await userEvent.click(openAsBob);
   await statusOf(pane.bob(), 'locked');
-  const bobsDialog = within(pane.bob()).getByRole('dialog');
-  await expect(bobsDialog).toHaveAccessibleName(/^Alice Martin has been editing this page since/);
+  const bobsPanel = await within(pane.bob()).findByRole('region', {
+    name: /^Alice Martin has been editing this page since/,
+  });
+  await expect(bobsPanel).not.toHaveAttribute('aria-modal');
   await expect(editorBody(pane.bob()).closest('[inert]')).not.toBeNull();
-  await expect(within(pane.alice()).queryByRole('dialog')).toBeNull();
+  await expect(pane.alice().querySelector('.page-lock-overlay__panel')).toBeNull();
   return pane;
 }
 
 /** Bob's tab gets the page: the overlay over his editor is gone and it is no longer inert. */
 async function bobHasThePage(pane: ReturnType<typeof panes>) {
   await statusOf(pane.bob(), 'held');
-  await expect(within(pane.bob()).queryByRole('dialog')).toBeNull();
+  await expect(pane.bob().querySelector('.page-lock-overlay__panel')).toBeNull();
   await expect(editorBody(pane.bob()).closest('[inert]')).toBeNull();
 }
 
@@ -205,9 +207,9 @@ export const HandOverOnRelease: Story = {
     await expect(lock?.holder).toEqual(bob);
     // Alice stayed on the page: her tab now sees Bob editing and blocks her.
     await statusOf(pane.alice(), 'locked');
-    await expect(within(pane.alice()).getByRole('dialog')).toHaveAccessibleName(
-      /^Bob Keller has been editing this page since/,
-    );
+    await within(pane.alice()).findByRole('region', {
+      name: /^Bob Keller has been editing this page since/,
+    });
   },
 };
 
@@ -232,10 +234,10 @@ export const BobTakesOver: Story = {
     await expectEditorUsable(pane.bob());
 
     await statusOf(pane.alice(), 'lost');
-    const alicesDialog = within(pane.alice()).getByRole('dialog');
-    await expect(alicesDialog).toHaveAccessibleName(
-      'Bob Keller took over this page, so you can no longer edit it.',
-    );
+    await within(pane.alice()).findByRole('region', {
+      name: 'Bob Keller took over this page, so you can no longer edit it.',
+    });
+    await expect(editorBody(pane.alice())).toHaveAttribute('readonly');
     await expect(editorBody(pane.alice()).value).toMatch(/ Draft by Alice\.$/);
     await expect(world.onBobAvailable).not.toHaveBeenCalled();
   },

@@ -1,13 +1,7 @@
-import type { PageLockState } from './types';
+import type { PageLockSnapshot } from './lock-snapshot';
 
 /** Poll every 10 s unless told otherwise (the seed's CONCURRENT_POLLING_INTERVAL). */
 export const DEFAULT_POLL_INTERVAL = 10_000;
-
-/** The state a callback is told about: what `usePageLock` returns, without the actions. */
-export type PageLockSnapshot = Omit<
-  PageLockState,
-  'acquire' | 'release' | 'takeOver' | 'retry' | 'recheck'
->;
 
 /** When a tab asks for the lock: as the page opens (the seed's way), or when `acquire()` is called. */
 export type AcquireMode = 'mount' | 'manual';

@@ -1,17 +1,11 @@
-import { type QueryClient, QueryObserver, replaceEqualDeep } from '@tanstack/react-query';
+import { type QueryClient, QueryObserver, type QueryObserverResult } from '@tanstack/react-query';
+import { openLockChannel } from '../client/lock-channel';
+import { DEFAULT_POLL_INTERVAL } from '../client/lock-options';
+import { lockStatusQueryOptions } from '../client/lock-queries';
 import type { LockAdapter } from '../core/adapter';
 import { reportLockFailure } from '../core/lock-failure';
 import { type PageLifecycle, pageLifecycle } from '../core/page-lifecycle';
-import {
-  type BatchStatusEntry,
-  type BatchStatusResponse,
-  type Lock,
-  type LockUser,
-  MAX_BATCH_IDS,
-} from '../core/protocol';
-import { adapterScope } from './adapter-scope';
-import { DEFAULT_POLL_INTERVAL } from './lock-options';
-import { LOCK_CHANNEL_NAME, LOCK_QUERY_PREFIX, type LockChannelMessage } from './lock-session';
+import type { BatchStatusEntry, BatchStatusResponse, Lock, LockUser } from '../core/protocol';
 
 /** What `useLockStatus` tells about one resource. */
 export interface LockStatusView {
@@ -35,6 +29,9 @@ export interface LockStatusHubConfig {
   lifecycle?: PageLifecycle;
 }
 
+// The batch key without its data tag: what `new QueryObserver(client, options)` infers.
+type BatchKey = (string | number | string[])[];
+
 const UNKNOWN: LockStatusView = { status: 'unknown', lock: null, holder: null, isSelf: false };
 
 /** The view of a resource before anything is known about it. */
@@ -44,19 +41,25 @@ export function unknownLockStatus(): LockStatusView {
 
 /**
  * Watches many resources without acquiring them (list views with a badge per row): every id
- * watched by any component is asked about in one `statusMany` request per render batch (split
- * only above the protocol's 100 ids), polled at the provider's interval through one react-query
- * `QueryObserver`.
+ * watched by any component is asked about in one batch query (`lockStatusQueryOptions(ids)`)
+ * per render batch, polled at the provider's interval by one react-query `QueryObserver`.
  */
 export class LockStatusHub {
   readonly #config: LockStatusHubConfig;
   readonly #counts = new Map<string, number>();
   readonly #views = new Map<string, LockStatusView>();
+  /** One view per structurally shared entry: an unchanged entry keeps its view object. */
+  readonly #viewOf = new WeakMap<BatchStatusEntry, LockStatusView>();
   readonly #listeners = new Set<() => void>();
-  #observer: QueryObserver<BatchStatusResponse> | null = null;
+  #observer: QueryObserver<
+    BatchStatusResponse,
+    Error,
+    BatchStatusResponse,
+    BatchStatusResponse,
+    BatchKey
+  > | null = null;
   #cleanups: Array<() => void> = [];
   #scheduled = false;
-  #ids: readonly string[] = [];
   #pollInterval = DEFAULT_POLL_INTERVAL;
   #ttlMs: number | null = null;
 
@@ -64,12 +67,9 @@ export class LockStatusHub {
     this.#config = config;
   }
 
-  /** Listen to changes of any view. */
   subscribe = (listener: () => void): (() => void) => {
     this.#listeners.add(listener);
-    return () => {
-      this.#listeners.delete(listener);
-    };
+    return () => this.#listeners.delete(listener);
   };
 
   /** The current view of one resource (the same object until it changes). */
@@ -79,19 +79,12 @@ export class LockStatusHub {
 
   /** Poll every `interval` ms (clamped to a third of the server's TTL). */
   setPollInterval(interval: number | undefined): void {
-    const next =
-      interval !== undefined && Number.isFinite(interval) && interval > 0
-        ? interval
-        : DEFAULT_POLL_INTERVAL;
-    if (next === this.#pollInterval) return;
-    this.#pollInterval = next;
+    const valid = interval !== undefined && Number.isFinite(interval) && interval > 0;
+    this.#pollInterval = valid ? interval : DEFAULT_POLL_INTERVAL;
     this.#observer?.setOptions(this.#options());
   }
 
-  /**
-   * Watch these ids until the returned function is called. Ids added in one render batch are
-   * asked about together, in the next microtask.
-   */
+  /** Watch these ids until the returned function is called; one batch per render batch. */
   watch(resourceIds: readonly string[]): () => void {
     for (const id of resourceIds) this.#counts.set(id, (this.#counts.get(id) ?? 0) + 1);
     this.#schedule();
@@ -118,109 +111,66 @@ export class LockStatusHub {
   }
 
   #apply(): void {
-    const ids = [...this.#counts.keys()].sort();
-    if (ids.length === 0) {
+    if (this.#counts.size === 0) {
       for (const cleanup of this.#cleanups.splice(0)) cleanup();
       this.#observer = null;
-      this.#ids = [];
       return;
     }
-    if (sameIds(ids, this.#ids) && this.#observer) return;
-    this.#ids = ids;
     if (this.#observer) {
       this.#observer.setOptions(this.#options());
       return;
     }
-    const observer = new QueryObserver<BatchStatusResponse>(this.#config.client, this.#options());
+    const observer = new QueryObserver(this.#config.client, this.#options());
     this.#observer = observer;
-    this.#cleanups.push(observer.subscribe(() => {}));
+    const refetch = () => void observer.refetch({ cancelRefetch: false });
     const lifecycle = this.#config.lifecycle ?? pageLifecycle;
+    const channel = openLockChannel((message) => {
+      // A lock taken or given back in this browser's other tabs: look again at once.
+      if (message.resourceId && this.#counts.has(message.resourceId)) refetch();
+    });
     this.#cleanups.push(
+      observer.subscribe((result) => this.#receive(result)),
       lifecycle.subscribe((event) => {
         if ((event.type === 'visibilitychange' && event.visible) || event.type === 'online') {
-          void this.#observer?.refetch({ cancelRefetch: false });
+          refetch();
         }
       }),
+      () => channel?.close(),
     );
-    this.#cleanups.push(this.#listenToOtherTabs());
-  }
-
-  /** A lock taken or given back in this browser's other tabs: look again at once. */
-  #listenToOtherTabs(): () => void {
-    if (typeof BroadcastChannel !== 'function') return () => {};
-    let channel: BroadcastChannel;
-    try {
-      channel = new BroadcastChannel(LOCK_CHANNEL_NAME);
-    } catch {
-      return () => {};
-    }
-    channel.onmessage = (event: MessageEvent<unknown>) => {
-      const message = event.data as Partial<LockChannelMessage> | null;
-      if (typeof message?.resourceId === 'string' && this.#counts.has(message.resourceId)) {
-        void this.#observer?.refetch({ cancelRefetch: false });
-      }
-    };
-    return () => channel.close();
   }
 
   #options() {
-    const ids = this.#ids;
+    const ids = [...this.#counts.keys()];
     return {
-      queryKey: [
-        LOCK_QUERY_PREFIX,
-        this.#config.clientId(),
-        'status-many',
-        // Two providers with different adapters (two users) never share one answer.
-        adapterScope(this.#config.adapter),
-        ...ids,
-      ] as readonly unknown[],
-      queryFn: ({ signal }: { signal: AbortSignal }) => this.#fetch(ids, signal),
-      staleTime: Number.POSITIVE_INFINITY,
-      gcTime: 0,
-      refetchInterval: () => this.#interval(),
+      ...lockStatusQueryOptions(ids, {
+        adapter: this.#config.adapter,
+        clientId: this.#config.clientId(),
+      }),
+      refetchInterval: () => {
+        const ceiling =
+          this.#ttlMs === null ? Number.POSITIVE_INFINITY : Math.floor(this.#ttlMs / 3);
+        return Math.min(this.#pollInterval, Math.max(1, ceiling));
+      },
+      // A badge in a background tab is still worth keeping right when the tab comes back.
       refetchIntervalInBackground: true,
+      // Visibility comes from the page's lifecycle manager (swappable in tests), not from focus.
       refetchOnWindowFocus: false,
-      refetchOnReconnect: false,
-      retry: false,
-      networkMode: 'always' as const,
-      structuralSharing: false,
     };
   }
 
-  #interval(): number {
-    if (this.#ttlMs === null) return this.#pollInterval;
-    return Math.min(this.#pollInterval, Math.max(1, Math.floor(this.#ttlMs / 3)));
-  }
-
-  async #fetch(ids: readonly string[], signal: AbortSignal): Promise<BatchStatusResponse> {
-    const clientId = this.#config.clientId();
-    const chunks: string[][] = [];
-    for (let i = 0; i < ids.length; i += MAX_BATCH_IDS)
-      chunks.push(ids.slice(i, i + MAX_BATCH_IDS));
-    const answers = await Promise.all(
-      chunks.map((chunk) => this.#config.adapter.statusMany(chunk, { clientId }, { signal })),
-    ).catch((error: unknown) => {
-      if (!signal.aborted) reportLockFailure(error);
-      throw error;
-    });
-    const merged: BatchStatusResponse = { locks: {}, ttlMs: 0, now: 0 };
-    for (const answer of answers) {
-      Object.assign(merged.locks, answer.locks);
-      merged.ttlMs = answer.ttlMs;
-      merged.now = answer.now;
+  #receive(result: QueryObserverResult<BatchStatusResponse>): void {
+    if (result.isError && result.errorUpdateCount > 0 && result.fetchStatus === 'idle') {
+      reportLockFailure(result.error);
     }
-    this.#ttlMs = merged.ttlMs;
-    this.#receive(merged.locks);
-    return merged;
-  }
-
-  #receive(locks: Record<string, BatchStatusEntry>): void {
+    if (!result.data) return;
+    this.#ttlMs = result.data.ttlMs;
+    const { locks } = result.data;
     let changed = false;
     for (const [id, entry] of Object.entries(locks)) {
-      const previous = this.#views.get(id);
-      const next = replaceEqualDeep(previous, toView(entry));
-      if (next !== previous) {
-        this.#views.set(id, next);
+      const view = this.#viewOf.get(entry) ?? toView(entry);
+      this.#viewOf.set(entry, view);
+      if (this.#views.get(id) !== view) {
+        this.#views.set(id, view);
         changed = true;
       }
     }
@@ -238,8 +188,4 @@ function toView(entry: BatchStatusEntry): LockStatusView {
     holder: entry.lock.holder,
     isSelf: entry.isSelf,
   };
-}
-
-function sameIds(a: readonly string[], b: readonly string[]): boolean {
-  return a.length === b.length && a.every((id, index) => id === b[index]);
 }

@@ -2,9 +2,9 @@
 
 import type { QueryClient } from '@tanstack/react-query';
 import { createContext, type RefObject, useContext } from 'react';
+import type { AcquireMode, PageLockCallbacks } from '../client/lock-options';
 import type { LockAdapter } from '../core/adapter';
 import type { LockUser } from '../core/protocol';
-import type { AcquireMode, PageLockCallbacks } from './lock-options';
 import type { LockStatusHub } from './lock-status-hub';
 
 /** What `<PageLockProvider>` gives the hooks below it. Stable across polls. */

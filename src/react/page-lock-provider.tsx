@@ -2,10 +2,10 @@
 
 import { QueryClient, QueryClientContext } from '@tanstack/react-query';
 import { type ReactNode, useContext, useEffect, useLayoutEffect, useMemo, useRef } from 'react';
+import type { AcquireMode, PageLockCallbacks } from '../client/lock-options';
 import type { LockAdapter } from '../core/adapter';
 import { getTabClientId } from '../core/client-id';
 import type { LockUser } from '../core/protocol';
-import type { AcquireMode, PageLockCallbacks } from './lock-options';
 import { LockStatusHub } from './lock-status-hub';
 import { PageLockContext, type PageLockContextValue } from './page-lock-context';
 import { useLockSession } from './use-lock-session';

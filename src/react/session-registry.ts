@@ -1,5 +1,6 @@
-import { adapterScope } from './adapter-scope';
-import { LockSession, type LockSessionConfig, type LockSessionUser } from './lock-session';
+import { lockScope } from '../client/lock-queries';
+import { LockSession, type LockSessionConfig } from '../client/lock-session';
+import type { LockSessionUser } from '../client/lock-users';
 
 interface Entry {
   session: LockSession;
@@ -36,7 +37,7 @@ export function retainLockSession(
   config: LockSessionConfig,
   user: LockSessionUser,
 ): RetainedLockSession {
-  const key = JSON.stringify([adapterScope(config.adapter), config.clientId, config.resourceId]);
+  const key = JSON.stringify([lockScope(config.adapter, config.clientId), config.resourceId]);
   let entry = running.get(key);
   let created = false;
   if (entry && !entry.session.stopped) {

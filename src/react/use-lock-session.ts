@@ -1,9 +1,10 @@
 'use client';
 
 import { useEffect, useLayoutEffect, useMemo, useRef, useState } from 'react';
+import type { PageLockOptions } from '../client/lock-options';
+import type { LockSession } from '../client/lock-session';
+import type { LockSessionUser } from '../client/lock-users';
 import { getTabClientId } from '../core/client-id';
-import type { PageLockOptions } from './lock-options';
-import type { LockSession, LockSessionUser } from './lock-session';
 import type { PageLockContextValue } from './page-lock-context';
 import { retainLockSession } from './session-registry';
 

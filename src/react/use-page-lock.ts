@@ -1,9 +1,9 @@
 'use client';
 
 import { useCallback, useMemo, useRef, useSyncExternalStore } from 'react';
+import type { PageLockOptions } from '../client/lock-options';
+import { idleSnapshot, type PageLockSnapshot } from '../client/lock-snapshot';
 import { resourceIdProblem } from '../core/protocol';
-import type { PageLockOptions, PageLockSnapshot } from './lock-options';
-import { idleSnapshot } from './lock-session';
 import { usePageLockContext } from './page-lock-context';
 import { changedTracked, trackProperties } from './track-properties';
 import type { PageLockState } from './types';

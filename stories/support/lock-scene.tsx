@@ -1,9 +1,28 @@
-import type { ReactNode } from 'react';
+import { type ReactNode, useState } from 'react';
 import { LockOverlay, type LockOverlayProps } from '../../src/react/overlay';
 import { PageLockProvider, type PageLockProviderProps } from '../../src/react/page-lock-provider';
 import { usePageLock } from '../../src/react/use-page-lock';
 import { type LockWorld, STORY_POLL_INTERVAL } from './lock-world';
 import { PageEditor } from './page-editor';
+
+/**
+ * The admin's own header, outside the editor: a blocked editor must leave it usable (a page-wide
+ * block makes it inert). "Sign out" only counts its clicks here.
+ */
+export function AdminHeader(): ReactNode {
+  const [signOuts, setSignOuts] = useState(0);
+  return (
+    <nav className="story-header" aria-label="Admin">
+      <a href="#pages">All pages</a>
+      <button type="button" onClick={() => setSignOuts((count) => count + 1)}>
+        Sign out
+      </button>
+      <span className="story-sign-outs">
+        Signed out <span data-testid="sign-outs">{signOuts}</span> times
+      </span>
+    </nav>
+  );
+}
 
 /** Shows `usePageLock().status` of the enclosing provider, for plays and for the reader. */
 export function LockStatusLine(): ReactNode {
@@ -47,6 +66,7 @@ export function LockScene(props: LockSceneProps): ReactNode {
       {...props.provider}
     >
       <main className="story-page">
+        <AdminHeader />
         <h1>Edit page “Contact”</h1>
         <LockStatusLine />
         {props.scope === 'page' ? (

@@ -28,7 +28,7 @@ describe.skipIf(!isChromiumInstalled())('an editor someone else is editing', () 
     await alicePage.locator('input[name="title"]').fill('Home, as Alice left it');
 
     const bobPage = await openEditor(bob, demo.server, 1);
-    const dialog = bobPage.getByRole('dialog');
+    const dialog = bobPage.locator('.page-lock-overlay__panel');
     await dialog.waitFor();
     const heading = (await dialog.getByRole('heading').textContent()) ?? '';
     const shown = heading.match(/^Alice has been editing this page since (\d{1,2}):(\d{2})/);
@@ -54,15 +54,18 @@ describe.skipIf(!isChromiumInstalled())('an editor someone else is editing', () 
     expect(await title.inputValue()).toBe('Home');
     expect(await bobPage.locator('textarea[name="body"]').inputValue()).not.toContain('here');
     expect(await title.evaluate((input) => input.closest('[inert]') !== null)).toBe(true);
+    // Blocked around the editor, not a modal: focus is out of the inert editor, never held in it.
     expect(
-      await bobPage.evaluate(() => document.activeElement?.closest('[role="dialog"]') !== null),
+      await bobPage.evaluate(
+        () => document.activeElement?.closest('.page-lock-overlay__content') === null,
+      ),
     ).toBe(true);
 
-    // What jsdom cannot check: the dialog as Chromium renders it, contrast included.
+    // What jsdom cannot check: the panel as Chromium renders it, contrast included.
     await bobPage.addScriptTag({ path: AXE_PATH });
     const violations = await bobPage.evaluate(async () => {
       const axe = (window as unknown as { axe: AxeRunner }).axe;
-      const results = await axe.run('[role="dialog"]');
+      const results = await axe.run('.page-lock-overlay__panel');
       return results.violations.map((violation) => `${violation.id}: ${violation.help}`);
     });
     expect(violations).toEqual([]);
@@ -82,7 +85,7 @@ describe.skipIf(!isChromiumInstalled())('an editor someone else is editing', () 
     await bobPage.locator('textarea[name="body"]').fill("Bob's unsaved draft");
 
     const carolPage = await openEditor(carol, demo.server, 2);
-    const carolDialog = carolPage.getByRole('dialog');
+    const carolDialog = carolPage.locator('.page-lock-overlay__panel');
     await carolDialog.waitFor();
     expect(await carolDialog.getByRole('heading').textContent()).toMatch(/^Bob has been editing/);
 
@@ -103,7 +106,7 @@ describe.skipIf(!isChromiumInstalled())('an editor someone else is editing', () 
     expect(await bobPage.locator('textarea[name="body"]').inputValue()).toBe("Bob's unsaved draft");
 
     await bobPage.unroute('**/api/locks/**');
-    const bobDialog = bobPage.getByRole('dialog');
+    const bobDialog = bobPage.locator('.page-lock-overlay__panel');
     await bobDialog.waitFor();
     expect(await bobDialog.getByRole('heading').textContent()).toContain(
       'Carol took over this page',
@@ -126,16 +129,16 @@ describe.skipIf(!isChromiumInstalled())('an editor someone else is editing', () 
     await waitForLockStatus(firstTab, 'held');
 
     const secondTab = await openEditor(alice, demo.server, 3);
-    const dialog = secondTab.getByRole('dialog');
+    const dialog = secondTab.locator('.page-lock-overlay__panel');
     await dialog.waitFor();
     expect(await dialog.getByRole('heading').textContent()).toMatch(
       /^You are editing this page in another tab/,
     );
     await dialog.getByRole('button', { name: 'Edit here instead' }).click();
     await waitForLockStatus(secondTab, 'held');
-    expect(await secondTab.getByRole('dialog').count()).toBe(0);
+    expect(await secondTab.locator('.page-lock-overlay__panel').count()).toBe(0);
 
-    await firstTab.getByRole('dialog').waitFor();
+    await firstTab.locator('.page-lock-overlay__panel').waitFor();
     expect(
       await firstTab.locator('[data-testid="lock-status"]').getAttribute('data-status'),
     ).not.toBe('held');

@@ -16,7 +16,7 @@ describe.skipIf(!isChromiumInstalled())('how a lock passes from one editor to th
     const alicePage = await openEditor(alice, demo.server, 1);
     await waitForLockStatus(alicePage, 'held');
     const bobPage = await openEditor(bob, demo.server, 1);
-    await bobPage.getByRole('dialog').waitFor();
+    await bobPage.locator('.page-lock-overlay__panel').waitFor();
 
     const reloaded = bobPage.waitForEvent('load', { timeout: E2E_POLL_MS + 10_000 });
     const closedAt = Date.now();
@@ -27,7 +27,7 @@ describe.skipIf(!isChromiumInstalled())('how a lock passes from one editor to th
     console.log(`[page-lock] [e2e] hand-over after the holder closed the tab: ${handOverMs} ms`);
 
     expect(handOverMs).toBeLessThan(E2E_POLL_MS + 5_000);
-    expect(await bobPage.getByRole('dialog').count()).toBe(0);
+    expect(await bobPage.locator('.page-lock-overlay__panel').count()).toBe(0);
     const { lock } = await serverLockStatus(bob, demo.server, 'page:1');
     expect(lock?.holder.name).toBe('Bob');
   });
@@ -57,7 +57,7 @@ describe.skipIf(!isChromiumInstalled())('how a lock passes from one editor to th
 
     // Nothing reached the server: Bob, opening the page now, finds Alice still holding it.
     const bobPage = await openEditor(bob, demo.server, 2);
-    const dialog = bobPage.getByRole('dialog');
+    const dialog = bobPage.locator('.page-lock-overlay__panel');
     await dialog.waitFor();
     expect(await dialog.getByRole('heading').textContent()).toMatch(/^Alice has been editing/);
     expect((await serverLockStatus(bob, demo.server, 'page:2')).lock?.holder.name).toBe('Alice');
@@ -89,7 +89,7 @@ describe.skipIf(!isChromiumInstalled())('how a lock passes from one editor to th
     expect(after.lock?.fence).toBe(before.lock?.fence);
     expect(after.lock?.since).toBe(before.lock?.since);
     await waitForLockStatus(alicePage, 'held');
-    expect(await alicePage.getByRole('dialog').count()).toBe(0);
+    expect(await alicePage.locator('.page-lock-overlay__panel').count()).toBe(0);
 
     await alicePage.locator('input[name="title"]').fill('Pricing, saved after a restart');
     await alicePage.getByRole('button', { name: 'Save' }).click();

@@ -74,7 +74,7 @@ describe.skipIf(!isChromiumInstalled())('a save refused because the lock moved o
     await alicePage.locator('textarea[name="body"]').fill("Alice's unsaved text");
 
     const carolPage = await openEditor(carol, demo.server, 2);
-    const carolDialog = carolPage.getByRole('dialog');
+    const carolDialog = carolPage.locator('.page-lock-overlay__panel');
     await carolDialog.getByRole('button', { name: 'Take over' }).click();
     await waitForLockStatus(carolPage, 'held');
     // Alice's next poll is up to 30 s away: her tab still believes it holds the page.
@@ -88,7 +88,7 @@ describe.skipIf(!isChromiumInstalled())('a save refused because the lock moved o
     const updatedAfterMs = Date.now() - refusedAt;
     console.log(`[page-lock] [e2e] lock state after a refused save: ${updatedAfterMs} ms`);
     expect(updatedAfterMs).toBeLessThan(SLOW_POLL_MS / 3);
-    const dialog = alicePage.getByRole('dialog');
+    const dialog = alicePage.locator('.page-lock-overlay__panel');
     await dialog.waitFor();
     expect(await dialog.getByRole('heading').textContent()).toContain('Carol took over this page');
     expect(await alicePage.locator('textarea[name="body"]').inputValue()).toBe(

@@ -58,7 +58,7 @@ describe('"Edit here instead", seen from the old tab', () => {
     // server's 409 says the new holder is this same user (`isSelf`).
     await screen.findByText('Old tab: lost (taken-over) self', undefined, { timeout: 1_000 });
     const oldTab = screen.getByRole('region', { name: 'Old tab' });
-    const dialog = within(oldTab).getByRole('dialog', {
+    const dialog = within(oldTab).getByRole('region', {
       name: 'You opened this page in another tab.',
     });
     expect(dialog.textContent).not.toMatch(/took over/);

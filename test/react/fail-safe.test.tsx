@@ -1,8 +1,8 @@
 import { act, renderHook, waitFor } from '@testing-library/react';
 import { delay, HttpResponse, http } from 'msw';
 import { describe, expect, it, vi } from 'vitest';
+import type { PageLockOptions } from '../../src/client/lock-options';
 import { pageLifecycle } from '../../src/core/page-lifecycle';
-import type { PageLockOptions } from '../../src/react/lock-options';
 import { usePageLock } from '../../src/react/use-page-lock';
 import { alice, baseUrl, lockWrapper, setupLockNetwork } from './lock-harness';
 

@@ -2,9 +2,9 @@ import { act, render, renderHook, screen, waitFor } from '@testing-library/react
 import { delay, http } from 'msw';
 import { StrictMode, useState } from 'react';
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import type { PageLockOptions } from '../../src/client/lock-options';
 import type { LockAdapter } from '../../src/core/adapter';
 import { pageLifecycle } from '../../src/core/page-lifecycle';
-import type { PageLockOptions } from '../../src/react/lock-options';
 import { usePageLock } from '../../src/react/use-page-lock';
 import { alice, baseUrl, bob, lockWrapper, setupLockNetwork } from './lock-harness';
 

@@ -4,10 +4,10 @@ import { HttpResponse, http } from 'msw';
 import type { ReactNode } from 'react';
 import { renderToString } from 'react-dom/server';
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import type { AcquireMode } from '../../src/client/lock-options';
 import type { LockAdapter } from '../../src/core/adapter';
 import { createHttpLockAdapter } from '../../src/core/http-adapter';
 import { PROTOCOL_VERSION, PROTOCOL_VERSION_HEADER } from '../../src/core/protocol';
-import type { AcquireMode } from '../../src/react/lock-options';
 import { LockOverlay } from '../../src/react/overlay';
 import { PageLockProvider } from '../../src/react/page-lock-provider';
 import { usePageLock } from '../../src/react/use-page-lock';
@@ -117,14 +117,14 @@ describe('while the first acquire is on its way (mount mode)', () => {
     expect(live().textContent).toBe('');
   });
 
-  it('goes from checking straight to the blocking dialog when someone else holds the page', async () => {
+  it('goes from checking straight to the block when someone else holds the page', async () => {
     await network.adapterFor(bob).acquire('page:1', { clientId: 'bob-tab' });
     const gate = holdAcquires();
     render(<Tab adapter={network.adapterFor(alice)} clientId="alice-tab" />);
     await screen.findByTestId('status-acquiring');
     expect(content().hasAttribute('inert')).toBe(true);
     gate.open();
-    await screen.findByRole('dialog', { name: /^Bob has been editing this page/ });
+    await screen.findByRole('region', { name: /^Bob has been editing this page/ });
     // The editor never became live in between.
     expect(content().hasAttribute('inert')).toBe(true);
   });
@@ -227,7 +227,7 @@ describe('each failure has its own words', () => {
     network.msw.use(http.all(`${caseBase}`, answer), http.all(`${caseBase}/*`, answer));
     const adapter = createHttpLockAdapter({ baseUrl: caseBase });
     render(<Tab adapter={adapter} clientId="alice-tab" />);
-    const dialog = await screen.findByRole('dialog', { name: title });
+    const dialog = await screen.findByRole('region', { name: title });
     const describedBy = dialog.getAttribute('aria-describedby') ?? '';
     expect(document.getElementById(describedBy)?.textContent).toMatch(description);
     expect(root().getAttribute('data-failure')).toBe(failure);

@@ -12,8 +12,15 @@ import type { LockUser } from '../../src/core/protocol';
 import {
   defaultLockOverlayMessages,
   LockOverlay,
+  LockOverlayActions,
+  LockOverlayContent,
+  LockOverlayDescription,
   type LockOverlayMessages,
+  LockOverlayPanel,
   type LockOverlayProps,
+  LockOverlayRoot,
+  LockOverlayTitle,
+  useLockOverlay,
 } from '../../src/react/overlay';
 import { formatClockTime, formatRelativeTime } from '../../src/react/overlay/relative-time';
 import { PageLockProvider } from '../../src/react/page-lock-provider';
@@ -172,10 +179,11 @@ describe('while the first answer of a lock acquired on mount is on its way (isCh
 describe('while another user holds the page', () => {
   it('says who holds it and since when, in clock and relative time', () => {
     render(<Editor lock={lockedByAlice()} />);
-    const dialog = screen.getByRole('dialog', {
+    const dialog = screen.getByRole('region', {
       name: 'Alice has been editing this page since 10:42 (5 minutes ago)',
     });
-    expect(dialog.getAttribute('aria-modal')).toBe('true');
+    // A block over the wrapped editor is not a modal: the rest of the page stays usable.
+    expect(dialog.hasAttribute('aria-modal')).toBe(false);
     expect(dialog.getAttribute('data-state')).toBe('locked');
     const description = document.getElementById(dialog.getAttribute('aria-describedby') ?? '');
     expect(description?.textContent).toBe(
@@ -268,7 +276,7 @@ describe('while another user holds the page', () => {
     const user = userEvent.setup();
     const { container } = render(<Editor lock={lockedByAlice()} />);
     await user.keyboard('{Escape}');
-    expect(screen.getByRole('dialog')).toBeTruthy();
+    expect(screen.getByRole('region')).toBeTruthy();
     expect(contentWrapper(container)?.hasAttribute('inert')).toBe(true);
   });
 });
@@ -278,7 +286,7 @@ describe('while this user holds the page in another tab', () => {
     const user = userEvent.setup();
     const lock = lockedBySelf();
     render(<Editor lock={lock} />);
-    const dialog = screen.getByRole('dialog', {
+    const dialog = screen.getByRole('region', {
       name: 'You are editing this page in another tab since 10:42 (5 minutes ago)',
     });
     expect(dialog.getAttribute('data-state')).toBe('self');
@@ -305,13 +313,13 @@ describe('after this tab lost the lock', () => {
     ['released', null, 'This page was released and is no longer reserved for you.'],
   ] as const)('says what happened when %s', (reason, holder, title) => {
     render(<Editor lock={lost(reason, holder)} />);
-    const dialog = screen.getByRole('dialog', { name: title });
+    const dialog = screen.getByRole('region', { name: title });
     expect(dialog.getAttribute('data-state')).toBe('lost');
   });
 
   it('tells the old tab of "Edit here instead" that this user opened the page in another tab', () => {
     render(<Editor lock={{ ...lost('taken-over', me), isSelf: true }} />);
-    const dialog = screen.getByRole('dialog', { name: 'You opened this page in another tab.' });
+    const dialog = screen.getByRole('region', { name: 'You opened this page in another tab.' });
     expect(dialog.textContent).not.toMatch(/took over/);
     expect(within(dialog).getByRole('button', { name: 'Reload' })).toBeTruthy();
   });
@@ -322,7 +330,7 @@ describe('after this tab lost the lock', () => {
       code: 'unauthorized',
     });
     render(<Editor lock={{ ...lost('unreachable', null), error }} />);
-    const dialog = screen.getByRole('dialog', {
+    const dialog = screen.getByRole('region', {
       name: 'You are not signed in, so this page cannot be reserved for you.',
     });
     expect(within(dialog).getByRole('button', { name: 'Retry' })).toBeTruthy();
@@ -344,12 +352,16 @@ describe('after this tab lost the lock', () => {
     await user.type(textarea, 'my unsaved words');
     rerender(page(lost('taken-over')));
 
-    const dialog = screen.getByRole('dialog', { name: /^Carol took over this page/ });
+    const dialog = screen.getByRole('region', { name: /^Carol took over this page/ });
     // Not modal and not inert: Chromium cannot select text in inert content.
     expect(dialog.hasAttribute('aria-modal')).toBe(false);
     expect(contentWrapper(container)?.hasAttribute('inert')).toBe(false);
     expect(contentWrapper(container)?.hasAttribute('data-read-only')).toBe(true);
-    expect(document.activeElement).toBe(screen.getByRole('button', { name: 'Reload' }));
+    // It says so: to assistive tech as well as by swallowing what is typed.
+    expect(textarea.readOnly).toBe(true);
+    expect(screen.getByRole('button', { name: 'Save' }).getAttribute('aria-disabled')).toBe('true');
+    // Focus stays in the user's text (Reload would throw it away).
+    expect(document.activeElement).toBe(textarea);
 
     await user.click(textarea);
     expect(document.activeElement).toBe(textarea);
@@ -403,7 +415,7 @@ describe('when the server cannot be reached', () => {
     const user = userEvent.setup();
     const lock = unreachableError();
     render(<Editor lock={lock} />);
-    const dialog = screen.getByRole('dialog', { name: 'The lock server could not be reached.' });
+    const dialog = screen.getByRole('region', { name: 'The lock server could not be reached.' });
     expect(dialog.getAttribute('data-state')).toBe('error');
     await user.click(within(dialog).getByRole('button', { name: 'Retry' }));
     expect(lock.retry).toHaveBeenCalledTimes(1);
@@ -427,23 +439,50 @@ describe('the editor behind the overlay', () => {
 });
 
 describe('focus', () => {
-  it('moves into the dialog, cycles inside it on Tab, and returns to the editor afterwards', async () => {
+  it('moves from the editor to Go back, is not held there, and returns to the editor afterwards', async () => {
     const user = userEvent.setup();
+    const signOut = document.createElement('button');
+    signOut.textContent = 'Sign out';
+    addToBody(signOut);
     const { rerender } = render(<Editor lock={held()} />);
     const textarea = screen.getByRole('textbox', { name: 'Body' });
     await user.click(textarea);
     rerender(<Editor lock={lockedByAlice({ canTakeOver: true })} />);
     const goBack = screen.getByRole('button', { name: 'Go back' });
     const takeOver = screen.getByRole('button', { name: 'Take over' });
+    // The safe button: pressing it by accident discards nobody's work.
     expect(document.activeElement).toBe(goBack);
     await user.tab();
     expect(document.activeElement).toBe(takeOver);
+    // No trap: Tab leaves the panel (jsdom ignores inert, so where to is checked in Chromium),
+    // and focus elsewhere ("Sign out") is not pulled back.
     await user.tab();
-    expect(document.activeElement).toBe(goBack);
-    await user.tab({ shift: true });
-    expect(document.activeElement).toBe(takeOver);
+    expect(takeOver.closest('section')?.contains(document.activeElement)).toBe(false);
+    signOut.focus();
+    rerender(<Editor lock={lockedByAlice({ canTakeOver: true, since: SINCE - MINUTE })} />);
+    expect(document.activeElement).toBe(signOut);
+    // The block ends while focus is elsewhere: it stays where the user put it.
+    rerender(<Editor lock={held()} />);
+    expect(document.activeElement).toBe(signOut);
+
+    await user.click(textarea);
+    rerender(<Editor lock={lockedByAlice()} />);
+    expect(document.activeElement).toBe(screen.getByRole('button', { name: 'Go back' }));
     rerender(<Editor lock={held()} />);
     expect(document.activeElement).toBe(textarea);
+  });
+
+  it('leaves focus elsewhere on the page alone when the block appears', async () => {
+    const user = userEvent.setup();
+    const headerLink = document.createElement('a');
+    headerLink.href = '#pages';
+    headerLink.textContent = 'All pages';
+    addToBody(headerLink);
+    const { rerender } = render(<Editor lock={held()} />);
+    await user.click(headerLink);
+    expect(document.activeElement).toBe(headerLink);
+    rerender(<Editor lock={lockedByAlice()} />);
+    expect(document.activeElement).toBe(headerLink);
   });
 
   it('returns focus to the editor under StrictMode too', async () => {
@@ -457,10 +496,20 @@ describe('focus', () => {
     expect(document.activeElement).toBe(textarea);
   });
 
-  it('brings focus back in when the buttons change under it', () => {
-    const { rerender } = render(<Editor lock={lockedByAlice()} />);
+  it('brings focus back to the safe button when the buttons change under it', () => {
+    const { rerender } = render(<Editor lock={lockedByAlice({ canTakeOver: true })} />);
+    screen.getByRole('button', { name: 'Take over' }).focus();
+    rerender(<Editor lock={unreachableError()} />);
+    expect(document.activeElement).toBe(screen.getByRole('button', { name: 'Retry' }));
+  });
+
+  it('moves no focus when the lock is lost: the user may be copying their text', async () => {
+    const user = userEvent.setup();
+    const { rerender } = render(<Editor lock={held()} />);
+    const textarea = screen.getByRole('textbox', { name: 'Body' });
+    await user.click(textarea);
     rerender(<Editor lock={lost('taken-over')} />);
-    expect(document.activeElement).toBe(screen.getByRole('button', { name: 'Reload' }));
+    expect(document.activeElement).toBe(textarea);
   });
 });
 
@@ -490,58 +539,29 @@ const buttonsIn = (tab: string) => {
 };
 
 describe('two blocking overlays in one page (two editors side by side)', () => {
-  it('holds focus in the newest, leaves focus in the older alone, and hands it back when the newest goes', async () => {
+  it('do not fight over focus: the newer one leaves focus in the older one alone', async () => {
     const user = userEvent.setup();
-    const outside = document.createElement('button');
-    outside.textContent = 'Elsewhere on the page';
-    addToBody(outside);
     const alices = lockedByAlice({ canTakeOver: true });
     const { rerender } = render(<TwoEditors alices={alices} />, { wrapper: StrictMode });
     const alicesButtons = buttonsIn("Alice's tab");
-    expect(document.activeElement).toBe(alicesButtons.goBack);
+    alicesButtons.takeOver?.focus();
 
-    // Two traps that each pulled focus into their own panel overflowed the stack here.
+    // Two focus traps that each pulled focus into their own panel overflowed the stack once.
     rerender(<TwoEditors alices={alices} bobs={lockedByAlice({ canTakeOver: true })} />);
     const bobsButtons = buttonsIn("Bob's tab");
-    expect(document.activeElement).toBe(bobsButtons.goBack);
-    await user.tab();
-    expect(document.activeElement).toBe(bobsButtons.takeOver);
-    await user.tab();
-    expect(document.activeElement).toBe(bobsButtons.goBack);
+    expect(document.activeElement).toBe(alicesButtons.takeOver);
+    bobsButtons.goBack.focus();
     await user.tab({ shift: true });
-    expect(document.activeElement).toBe(bobsButtons.takeOver);
-    outside.focus();
-    expect(document.activeElement).toBe(bobsButtons.goBack);
-    // A click into the older dialog is not fought over.
-    alicesButtons.takeOver?.focus();
-    expect(document.activeElement).toBe(alicesButtons.takeOver);
+    expect(document.activeElement).not.toBe(bobsButtons.goBack);
+    alicesButtons.goBack.focus();
+    rerender(<TwoEditors alices={alices} bobs={lockedByAlice()} />);
+    expect(document.activeElement).toBe(alicesButtons.goBack);
 
-    bobsButtons.takeOver?.focus();
+    bobsButtons.goBack.focus();
     rerender(<TwoEditors alices={alices} />);
-    expect(document.activeElement).toBe(alicesButtons.goBack);
-    await user.tab();
+    expect(screen.queryByRole('region', { name: "Bob's tab" })).toBeNull();
+    // Focus that went down with Bob's panel goes back to where it was before his block.
     expect(document.activeElement).toBe(alicesButtons.takeOver);
-    await user.tab();
-    expect(document.activeElement).toBe(alicesButtons.goBack);
-    outside.focus();
-    expect(document.activeElement).toBe(alicesButtons.goBack);
-  });
-
-  it('lets the older one take focus back when what had it before the newest is gone', () => {
-    const { rerender } = render(<TwoEditors alices={lockedByAlice({ canTakeOver: true })} />);
-    buttonsIn("Alice's tab").takeOver?.focus();
-    rerender(
-      <TwoEditors
-        alices={lockedByAlice({ canTakeOver: true })}
-        bobs={lockedByAlice({ canTakeOver: true })}
-      />,
-    );
-    expect(document.activeElement).toBe(buttonsIn("Bob's tab").goBack);
-    // Alice's Take over (where focus came from) disappears while Bob's dialog holds focus.
-    rerender(<TwoEditors alices={lockedByAlice()} bobs={lockedByAlice({ canTakeOver: true })} />);
-    expect(document.activeElement).toBe(buttonsIn("Bob's tab").goBack);
-    rerender(<TwoEditors alices={lockedByAlice()} />);
-    expect(document.activeElement).toBe(buttonsIn("Alice's tab").goBack);
   });
 
   it('lets a lost lock opened last leave its editor selectable, the older block still inert', async () => {
@@ -549,7 +569,6 @@ describe('two blocking overlays in one page (two editors side by side)', () => {
     const { rerender } = render(<TwoEditors alices={lockedByAlice()} />);
     rerender(<TwoEditors alices={lockedByAlice()} bobs={lost('taken-over')} />);
     const bobsTab = within(screen.getByRole('region', { name: "Bob's tab" }));
-    expect(document.activeElement).toBe(bobsTab.getByRole('button', { name: 'Reload' }));
     const bobsText = bobsTab.getByRole('textbox', { name: 'Body' });
     await user.click(bobsText);
     expect(document.activeElement).toBe(bobsText);
@@ -558,6 +577,128 @@ describe('two blocking overlays in one page (two editors side by side)', () => {
       { name: 'Body', hidden: true },
     );
     expect(alicesText.closest('[inert]')).not.toBeNull();
+  });
+});
+
+/** An editor with a field of each kind. */
+function RichEditor(props: { lock: PageLockState }) {
+  return (
+    <LockOverlay lock={props.lock}>
+      <input aria-label="Title" defaultValue="Contact" />
+      <input aria-label="Slug" defaultValue="contact" readOnly />
+      <input type="checkbox" aria-label="Published" />
+      <select aria-label="Layout">
+        <option>Wide</option>
+      </select>
+      {/* biome-ignore lint/a11y/useSemanticElements: a rich text editor, as apps build them */}
+      {/* biome-ignore lint/a11y/useFocusableInteractive: contenteditable makes it focusable */}
+      <div contentEditable suppressContentEditableWarning role="textbox" aria-label="Body">
+        Opening hours
+      </div>
+      <button type="submit">Save</button>
+    </LockOverlay>
+  );
+}
+
+/** The parts in an order of one's own: the panel first, a custom button among the actions. */
+function Composed(props: { lock: PageLockState }) {
+  return (
+    <LockOverlayRoot lock={props.lock} locale="en-GB" timeZone="UTC" className="mine">
+      <LockOverlayPanel className="my-panel">
+        <LockOverlayTitle />
+        <LockOverlayDescription>Ask Alice on chat.</LockOverlayDescription>
+        <LockOverlayActions />
+        <HolderLine />
+      </LockOverlayPanel>
+      <LockOverlayContent className="my-editor">
+        <textarea aria-label="Body" />
+      </LockOverlayContent>
+    </LockOverlayRoot>
+  );
+}
+function HolderLine() {
+  const view = useLockOverlay();
+  return view?.holder ? <p data-testid="holder">{view.holder.name}</p> : null;
+}
+
+describe('a lost editor says it is read-only', () => {
+  it('marks its fields readonly / aria-readonly and its buttons aria-disabled, and gives all back', () => {
+    const { rerender } = render(<RichEditor lock={held()} />);
+    const title = screen.getByRole('textbox', { name: 'Title' }) as HTMLInputElement;
+    const slug = screen.getByRole('textbox', { name: 'Slug' }) as HTMLInputElement;
+    const published = screen.getByRole('checkbox', { name: 'Published' });
+    const layout = screen.getByRole('combobox', { name: 'Layout' });
+    const body = screen.getByRole('textbox', { name: 'Body' });
+    const save = screen.getByRole('button', { name: 'Save' });
+
+    rerender(<RichEditor lock={lost('taken-over')} />);
+    expect(title.readOnly).toBe(true);
+    expect(published.getAttribute('aria-readonly')).toBe('true');
+    expect(layout.getAttribute('aria-readonly')).toBe('true');
+    expect(body.getAttribute('aria-readonly')).toBe('true');
+    expect(body.getAttribute('contenteditable')).toBe('true');
+    expect(save.getAttribute('aria-disabled')).toBe('true');
+    // Not inert: its text can still be selected and copied.
+    expect(body.closest('[inert]')).toBeNull();
+
+    rerender(<RichEditor lock={held()} />);
+    expect(title.readOnly).toBe(false);
+    expect(slug.readOnly).toBe(true);
+    for (const element of [published, layout, body]) {
+      expect(element.hasAttribute('aria-readonly')).toBe(false);
+    }
+    expect(save.hasAttribute('aria-disabled')).toBe(false);
+  });
+
+  it('swallows typing into a contenteditable and clicks on its controls', async () => {
+    const user = userEvent.setup();
+    render(<RichEditor lock={lost('expired')} />);
+    const published = screen.getByRole('checkbox', { name: 'Published' }) as HTMLInputElement;
+    await user.click(published);
+    expect(published.checked).toBe(false);
+    const body = screen.getByRole('textbox', { name: 'Body' });
+    const typed = new InputEvent('beforeinput', {
+      inputType: 'insertText',
+      data: 'x',
+      cancelable: true,
+      bubbles: true,
+    });
+    body.dispatchEvent(typed);
+    expect(typed.defaultPrevented).toBe(true);
+  });
+});
+
+describe('the named parts', () => {
+  it('wires ids, data-state and class names as the ready-made overlay does', () => {
+    const { container, rerender } = render(<Composed lock={lockedByAlice()} />);
+    const panel = screen.getByRole('region', {
+      name: /^Alice has been editing this page since 10:42/,
+    });
+    expect(panel).toHaveProperty('className', 'page-lock-overlay__panel my-panel');
+    expect(panel.getAttribute('data-state')).toBe('locked');
+    expect(document.getElementById(panel.getAttribute('aria-describedby') ?? '')?.textContent).toBe(
+      'Ask Alice on chat.',
+    );
+    expect(screen.getByTestId('holder').textContent).toBe('Alice');
+    const content = container.querySelector('.my-editor');
+    expect(content?.className).toBe('page-lock-overlay__content my-editor');
+    expect(content?.hasAttribute('inert')).toBe(true);
+    expect(container.firstElementChild?.className).toBe('page-lock-overlay mine');
+
+    const textarea = screen.getByRole('textbox', { name: 'Body', hidden: true });
+    rerender(<Composed lock={held()} />);
+    expect(screen.queryByRole('region')).toBeNull();
+    expect(container.querySelector('.my-editor')?.getAttribute('data-state')).toBe('hidden');
+    // The editor is the same element: it never remounts.
+    expect(screen.getByRole('textbox', { name: 'Body' })).toBe(textarea);
+  });
+
+  it('says what to add when a part is used outside a root', () => {
+    vi.spyOn(console, 'error').mockImplementation(() => {});
+    expect(() => render(<LockOverlayTitle />)).toThrow(
+      '[page-lock] LockOverlayTitle must be inside <LockOverlayRoot> (or <LockOverlay>).',
+    );
+    vi.mocked(console.error).mockRestore();
   });
 });
 
@@ -623,7 +764,7 @@ describe('render props', () => {
         }
       />,
     );
-    const dialog = screen.getByRole('dialog', { name: 'Alice is in (locked)' });
+    const dialog = screen.getByRole('region', { name: 'Alice is in (locked)' });
     expect(dialog.querySelector('.initials')?.textContent).toBe('A');
     expect(dialog.querySelector('img')).toBeNull();
     expect(screen.getByText('Since 10:42')).toBeTruthy();
@@ -683,30 +824,60 @@ describe('without children', () => {
     expect(document.querySelectorAll('[inert]')).toHaveLength(0);
   });
 
-  it('covers the page: portalled into <body>, the rest of the page inert until it goes', () => {
-    const app = document.createElement('main');
-    const alreadyInert = document.createElement('aside');
-    alreadyInert.setAttribute('inert', '');
-    addToBody(app, alreadyInert);
-    const { rerender, unmount } = render(<LockOverlay lock={lockedByAlice()} />, {
-      container: app,
+  it('blocks the page with a modal <dialog> opened with showModal(), portalled into <body>', () => {
+    // jsdom has no showModal (nor the top layer, nor inertness): what the browser then does is
+    // checked in Chromium (the WholePage story).
+    const showModal = vi.fn(function (this: HTMLDialogElement) {
+      this.open = true;
     });
-    const root = document.querySelector('.page-lock-overlay');
-    expect(root?.parentElement).toBe(document.body);
-    expect(root?.getAttribute('data-scope')).toBe('page');
-    expect(screen.getByRole('dialog')).toBeTruthy();
-    expect(app.hasAttribute('inert')).toBe(true);
-    expect(root?.hasAttribute('inert')).toBe(false);
+    const close = vi.fn(function (this: HTMLDialogElement) {
+      this.open = false;
+    });
+    Object.assign(HTMLDialogElement.prototype, { showModal, close });
+    try {
+      const app = document.createElement('main');
+      addToBody(app);
+      const { rerender, unmount } = render(<LockOverlay lock={lockedByAlice()} />, {
+        container: app,
+      });
+      const root = document.querySelector('.page-lock-overlay');
+      expect(root?.parentElement).toBe(document.body);
+      expect(root?.getAttribute('data-scope')).toBe('page');
+      const dialog = screen.getByRole('dialog', { name: /^Alice has been editing this page/ });
+      expect(dialog.tagName).toBe('DIALOG');
+      expect(showModal).toHaveBeenCalledTimes(1);
+      expect(document.activeElement).toBe(within(dialog).getByRole('button', { name: 'Go back' }));
+      // The platform makes the rest inert; nothing is changed by hand.
+      expect(app.hasAttribute('inert')).toBe(false);
 
-    rerender(<LockOverlay lock={held()} />);
-    expect(app.hasAttribute('inert')).toBe(false);
-    expect(alreadyInert.hasAttribute('inert')).toBe(true);
+      rerender(<LockOverlay lock={held()} />);
+      expect(close).toHaveBeenCalledTimes(1);
+      expect(screen.queryByRole('dialog')).toBeNull();
+      rerender(<LockOverlay lock={lockedByAlice()} />);
+      unmount();
+      expect(close).toHaveBeenCalledTimes(2);
+      expect(document.querySelector('.page-lock-overlay')).toBeNull();
+    } finally {
+      Reflect.deleteProperty(HTMLDialogElement.prototype, 'showModal');
+      Reflect.deleteProperty(HTMLDialogElement.prototype, 'close');
+    }
+  });
 
-    rerender(<LockOverlay lock={lockedByAlice()} />);
-    expect(app.hasAttribute('inert')).toBe(true);
-    unmount();
-    expect(app.hasAttribute('inert')).toBe(false);
-    expect(document.querySelector('.page-lock-overlay')).toBeNull();
+  it('does not let Escape dismiss the block, and opens again when closed anyway', () => {
+    render(<LockOverlay lock={lockedByAlice()} />);
+    const dialog = screen.getByRole('dialog') as HTMLDialogElement;
+    // Without showModal (jsdom, as in many apps' own tests) the dialog is simply open.
+    expect(dialog.open).toBe(true);
+    expect(dialog.getAttribute('closedby')).toBe('none');
+    const escapeKey = new Event('cancel', { cancelable: true });
+    dialog.dispatchEvent(escapeKey);
+    expect(escapeKey.defaultPrevented).toBe(true);
+    // A second Escape without a click in between closes a dialog in Chromium, uncancellably.
+    dialog.open = false;
+    act(() => {
+      dialog.dispatchEvent(new Event('close'));
+    });
+    expect(dialog.open).toBe(true);
   });
 });
 
@@ -719,11 +890,16 @@ describe('without children, after a lost lock', () => {
     app.append(field);
     addToBody(app);
     const { unmount } = render(<LockOverlay lock={lost('expired')} />);
-    expect(screen.getByRole('dialog', { name: /^Your editing session expired/ })).toBeTruthy();
+    expect(screen.getByRole('region', { name: /^Your editing session expired/ })).toBeTruthy();
+    expect(screen.queryByRole('dialog')).toBeNull();
     expect(app.hasAttribute('inert')).toBe(false);
+    expect(app.hasAttribute('data-read-only')).toBe(true);
+    expect(field.readOnly).toBe(true);
     await user.type(field, 'nope');
     expect(field.value).toBe('');
     unmount();
+    expect(app.hasAttribute('data-read-only')).toBe(false);
+    expect(field.readOnly).toBe(false);
     await user.type(field, 'yes');
     expect(field.value).toBe('yes');
   });
@@ -792,7 +968,7 @@ describe('inside <PageLockProvider resourceId>', () => {
         </LockOverlay>
       </PageLockProvider>,
     );
-    const dialog = await screen.findByRole('dialog', {
+    const dialog = await screen.findByRole('region', {
       name: /^Alice has been editing this page since .+ \((?:\d+ seconds? ago|now)\)$/,
     });
     expect(dialog.getAttribute('data-state')).toBe('locked');
@@ -838,7 +1014,7 @@ describe('inside <PageLockProvider resourceId>', () => {
         </LockOverlay>
       </PageLockProvider>,
     );
-    await screen.findByRole('dialog', { name: /^You are editing this page in another tab/ });
+    await screen.findByRole('region', { name: /^You are editing this page in another tab/ });
     await user.click(screen.getByRole('button', { name: 'Edit here instead' }));
     await vi.waitFor(() => expect(screen.queryByRole('dialog')).toBeNull());
     expect(contentWrapper(container)?.hasAttribute('inert')).toBe(false);

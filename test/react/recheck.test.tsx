@@ -1,7 +1,7 @@
 import { act, renderHook, waitFor } from '@testing-library/react';
 import { delay, HttpResponse, http } from 'msw';
 import { describe, expect, it, vi } from 'vitest';
-import type { PageLockOptions } from '../../src/react/lock-options';
+import type { PageLockOptions } from '../../src/client/lock-options';
 import { usePageLock } from '../../src/react/use-page-lock';
 import { alice, baseUrl, bob, lockWrapper, setupLockNetwork } from './lock-harness';
 

@@ -13,9 +13,12 @@ describe('a reclaim hands out a fresh token', () => {
     const before = await adapter.acquire('page:1', { clientId: 'alice-tab' });
     if (before.status !== 'held') throw new Error('expected the first page to hold the lock');
 
-    const { result } = renderHook(() => ({ ...usePageLock('page:1', { pollInterval: 40 }) }), {
-      wrapper: lockWrapper({ adapter, clientId: 'alice-tab' }),
-    });
+    const { result, unmount } = renderHook(
+      () => ({ ...usePageLock('page:1', { pollInterval: 40 }) }),
+      {
+        wrapper: lockWrapper({ adapter, clientId: 'alice-tab' }),
+      },
+    );
     await waitFor(() => expect(result.current.status).toBe('held'));
     const token = result.current.token as string;
     expect(token).not.toBe(before.token);
@@ -30,5 +33,8 @@ describe('a reclaim hands out a fresh token', () => {
     await expect(server.service.assertHeld('page:1', token, alice)).resolves.toMatchObject({
       fence: before.lock.fence,
     });
+    // Let the session stop (one tick after unmount) before the test environment goes away.
+    unmount();
+    await new Promise((resolve) => setTimeout(resolve, 50));
   });
 });

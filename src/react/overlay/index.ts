@@ -1,18 +1,21 @@
-export {
-  LOCK_OVERLAY_PARTS,
-  LockOverlay,
-  type LockOverlayMode,
-  type LockOverlayProps,
-} from './lock-overlay';
+export { LockOverlay, type LockOverlayProps } from './lock-overlay';
+export { LOCK_OVERLAY_PARTS, useLockOverlay } from './lock-overlay-context';
 export {
   defaultLockOverlayMessages,
   type LockOverlayHolderWords,
   type LockOverlayMessages,
-  type LockOverlaySince,
 } from './lock-overlay-messages';
+export { LockOverlayPanel } from './lock-overlay-panel';
+export {
+  LockOverlayActions,
+  LockOverlayContent,
+  LockOverlayDescription,
+  LockOverlayTitle,
+} from './lock-overlay-parts';
+export { LockOverlayRoot, type LockOverlayRootProps } from './lock-overlay-root';
 export type {
   LockOverlayAction,
-  LockOverlayActionId,
+  LockOverlayMode,
   LockOverlayState,
   LockOverlayView,
 } from './lock-overlay-view';

@@ -1,17 +1,16 @@
 import type { PageLockLostReason } from '../types';
 
-/** When the holder started: both forms, already formatted for the overlay's locale. */
-export interface LockOverlaySince {
+/**
+ * What a message about the holder is given: who, and since when, already formatted for the
+ * overlay's locale. `time`/`relative` are empty when `since` is unknown.
+ */
+export interface LockOverlayHolderWords {
+  /** The holder's name, or `messages.someone` when nobody is known. */
+  name: string;
   /** The clock time, e.g. `10:42` (with the date when it was not today). */
   time: string;
   /** The distance from now, e.g. `5 minutes ago`. */
   relative: string;
-}
-
-/** What a message about the holder is given. `time`/`relative` are empty when `since` is unknown. */
-export interface LockOverlayHolderWords extends LockOverlaySince {
-  /** The holder's name, or `messages.someone` when nobody is known. */
-  name: string;
 }
 
 /**
@@ -78,7 +77,7 @@ export interface LockOverlayMessages {
   retry: string;
 }
 
-function sinceSuffix({ time, relative }: LockOverlaySince): string {
+function sinceSuffix({ time, relative }: LockOverlayHolderWords): string {
   if (!time) return '';
   return relative ? ` since ${time} (${relative})` : ` since ${time}`;
 }

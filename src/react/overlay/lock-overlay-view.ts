@@ -11,12 +11,19 @@ import { formatSince, type TimeFormatOptions } from './relative-time';
  */
 export type LockOverlayState = 'checking' | 'locked' | 'self' | 'lost' | 'error';
 
-/** The buttons the overlay may offer; each default button carries it as `data-action`. */
-export type LockOverlayActionId = 'go-back' | 'take-over' | 'edit-here' | 'reload' | 'retry';
+/**
+ * How the overlay blocks, as its `data-mode`: `modal` covers the editor and makes it inert (over
+ * the whole page, a modal `<dialog>`); `read-only` (a lost lock) leaves the editor visible and
+ * selectable, so the user can copy their text, with its fields marked read-only; `notice`
+ * (`blockEditing={false}`) blocks nothing; `checking` makes the editor inert under a quiet
+ * status, with no dialog and no focus moved.
+ */
+export type LockOverlayMode = 'modal' | 'read-only' | 'notice' | 'checking';
 
 /** One button of the overlay, ready for a custom `renderActions` to draw. */
 export interface LockOverlayAction {
-  id: LockOverlayActionId;
+  /** Each default button carries it as `data-action`. */
+  id: 'go-back' | 'take-over' | 'edit-here' | 'reload' | 'retry';
   label: string;
   /** Set for Go back when `backHref` is given: draw a link. */
   href?: string;
@@ -31,13 +38,7 @@ export interface LockOverlayView {
   state: LockOverlayState;
   /** The lock state the overlay shows. */
   lock: PageLockState;
-  /**
-   * `modal`: covers an inert editor. `read-only`: a lost lock, the editor stays visible and
-   * selectable but cannot be edited. `notice`: the editor stays usable (`blockEditing={false}`).
-   * `checking`: the editor is inert under a quiet status, no dialog, while the first answer is
-   * on its way.
-   */
-  mode: 'modal' | 'read-only' | 'notice' | 'checking';
+  mode: LockOverlayMode;
   /**
    * Why the server could not be asked, for `error` (and `lost` with `unreachable`): `offline`,
    * `unauthorized`, `forbidden`, `not-found`, `server` or `unexpected`; null otherwise.
@@ -46,7 +47,7 @@ export interface LockOverlayView {
   holder: LockUser | null;
   /** The holder's name and since when, formatted, as the messages receive them. */
   words: LockOverlayHolderWords;
-  /** The message that labels the dialog (or notice). */
+  /** The message that labels the panel. */
   title: string;
   /** The sentence that describes it. */
   description: string;
@@ -62,16 +63,21 @@ export interface LockOverlayView {
 /** Which overlay a lock state calls for; `null` when there is nothing to show. */
 export function overlayStateOf(lock: PageLockState): LockOverlayState | null {
   if (lock.isChecking) return 'checking';
-  switch (lock.status) {
-    case 'locked':
-      return lock.isSelf ? 'self' : 'locked';
-    case 'lost':
-      return 'lost';
-    case 'error':
-      return 'error';
-    default:
-      return null;
-  }
+  const { status } = lock;
+  if (status === 'locked') return lock.isSelf ? 'self' : 'locked';
+  return status === 'lost' || status === 'error' ? status : null;
+}
+
+/** How a state blocks; `hidden` when there is nothing to show. */
+export function overlayModeOf(
+  state: LockOverlayState | null,
+  blockEditing: boolean,
+): LockOverlayMode | 'hidden' {
+  if (state === null) return 'hidden';
+  // Nothing is blocked without blockEditing, so nothing typed can freeze: no need to wait.
+  if (state === 'checking') return blockEditing ? 'checking' : 'hidden';
+  if (!blockEditing) return 'notice';
+  return state === 'lost' ? 'read-only' : 'modal';
 }
 
 /** The handlers behind the actions, decided by the component. */
@@ -83,108 +89,98 @@ export interface LockOverlayHandlers {
   retry: () => void;
 }
 
+type Words = {
+  [Key in keyof LockOverlayMessages]: LockOverlayMessages[Key] extends string ? Key : never;
+}[keyof LockOverlayMessages];
+
+// Title and description per failure kind.
+const FAILURE_WORDS: Record<LockFailureKind, [Words, Words]> = {
+  offline: ['error', 'errorDescription'],
+  unauthorized: ['notSignedIn', 'notSignedInDescription'],
+  forbidden: ['notAllowed', 'notAllowedDescription'],
+  'not-found': ['noLockRoute', 'noLockRouteDescription'],
+  server: ['serverError', 'errorDescription'],
+  unexpected: ['unexpectedAnswer', 'errorDescription'],
+};
+
 /** Builds what the overlay shows for `state`, with the words and times already formatted. */
 export function buildLockOverlayView(input: {
   state: LockOverlayState;
   lock: PageLockState;
-  mode: LockOverlayView['mode'];
+  mode: LockOverlayMode;
   messages: LockOverlayMessages;
   serverNow: number;
   time: TimeFormatOptions;
   handlers: LockOverlayHandlers;
 }): LockOverlayView {
   const { state, lock, messages, handlers } = input;
+  const reason = lock.reason ?? 'released';
   const words: LockOverlayHolderWords = {
     name: lock.holder?.name ?? messages.someone,
     ...(lock.since === null
       ? { time: '', relative: '' }
       : formatSince(lock.since, input.serverNow, input.time)),
   };
-  const goBack: LockOverlayAction = {
-    id: 'go-back',
-    label: messages.goBack,
-    primary: false,
-    run: handlers.goBack,
-    ...(handlers.backHref === undefined ? {} : { href: handlers.backHref }),
-  };
-  const reason = lock.reason ?? 'released';
   const failure =
     state === 'error' || (state === 'lost' && reason === 'unreachable')
       ? (lockFailureOf(lock.error) ?? 'offline')
       : null;
+  // A holder whose refreshes are refused (signed out, say) says why, not "connection lost".
+  const failureWords =
+    failure && (state === 'error' || failure !== 'offline') ? FAILURE_WORDS[failure] : null;
   // "Edit here instead" in this user's other tab: not a rival's takeover.
   const toOwnTab = state === 'lost' && reason === 'taken-over' && lock.isSelf;
-  // A holder whose refreshes are refused (signed out, say) says why, not "connection lost".
-  const lostTo = reason === 'unreachable' && failure !== null && failure !== 'offline';
 
-  const titleFor: Record<LockOverlayState, (words: LockOverlayHolderWords) => string> = {
-    checking: () => messages.checking,
-    locked: (words) => messages.lockedBy(words),
-    self: (words) => messages.lockedBySelf(words),
-    lost: (words) => {
-      if (toOwnTab) return messages.openedInOtherTab;
-      if (lostTo && failure) return failureTitle(messages, failure);
-      return messages.lost(reason, words);
-    },
-    error: () => failureTitle(messages, failure ?? 'offline'),
-  };
-  const retry: LockOverlayAction = {
-    id: 'retry',
-    label: messages.retry,
-    primary: true,
-    run: handlers.retry,
-  };
-  const byState: Record<LockOverlayState, () => Pick<LockOverlayView, 'description' | 'actions'>> =
-    {
-      checking: () => ({ description: '', actions: [] }),
-      locked: () => ({
-        description: messages.lockedDescription({ ...words, canTakeOver: lock.canTakeOver }),
-        actions: lock.canTakeOver
-          ? [
-              goBack,
-              { id: 'take-over', label: messages.takeOver, primary: true, run: handlers.takeOver },
-            ]
-          : [{ ...goBack, primary: true }],
-      }),
-      self: () => ({
-        description: messages.lockedBySelfDescription,
-        actions: [
-          {
-            id: 'edit-here',
-            label: messages.editHereInstead,
-            primary: true,
-            run: handlers.takeOver,
-          },
-          goBack,
-        ],
-      }),
-      lost: () => ({
-        description: toOwnTab
-          ? messages.openedInOtherTabDescription
-          : messages.lostDescription(reason),
-        actions:
-          reason === 'unreachable'
-            ? [
-                retry,
-                { id: 'reload', label: messages.reload, primary: false, run: handlers.reload },
-              ]
-            : [{ id: 'reload', label: messages.reload, primary: true, run: handlers.reload }],
-      }),
-      error: () => {
-        const kind = failure ?? 'offline';
-        // Retrying does not fix a refusal or a missing route: Go back comes first there.
-        const refused = kind === 'forbidden' || kind === 'not-found';
-        return {
-          description: failureDescription(messages, kind),
-          actions: refused
-            ? [
-                { ...goBack, primary: true },
-                { ...retry, primary: false },
-              ]
-            : [retry, goBack],
-        };
-      },
-    };
+  const titleFor = (holder: LockOverlayHolderWords): string =>
+    state === 'checking'
+      ? messages.checking
+      : state === 'locked'
+        ? messages.lockedBy(holder)
+        : state === 'self'
+          ? messages.lockedBySelf(holder)
+          : toOwnTab
+            ? messages.openedInOtherTab
+            : failureWords
+              ? messages[failureWords[0]]
+              : messages.lost(reason, holder);
+
+  const action = (
+    id: LockOverlayAction['id'],
+    label: string,
+    run: () => void,
+    primary = false,
+  ): LockOverlayAction => ({ id, label, primary, run });
+  const goBack = action('go-back', messages.goBack, handlers.goBack);
+  if (handlers.backHref !== undefined) goBack.href = handlers.backHref;
+  const retry = action('retry', messages.retry, handlers.retry, true);
+
+  let description = '';
+  let actions: LockOverlayAction[] = [];
+  if (state === 'locked') {
+    description = messages.lockedDescription({ ...words, canTakeOver: lock.canTakeOver });
+    actions = lock.canTakeOver
+      ? [goBack, action('take-over', messages.takeOver, handlers.takeOver, true)]
+      : [{ ...goBack, primary: true }];
+  } else if (state === 'self') {
+    description = messages.lockedBySelfDescription;
+    actions = [action('edit-here', messages.editHereInstead, handlers.takeOver, true), goBack];
+  } else if (state === 'lost') {
+    description = toOwnTab
+      ? messages.openedInOtherTabDescription
+      : messages.lostDescription(reason);
+    const reload = action('reload', messages.reload, handlers.reload, reason !== 'unreachable');
+    actions = reason === 'unreachable' ? [retry, reload] : [reload];
+  } else if (state === 'error' && failureWords) {
+    description = messages[failureWords[1]];
+    // Retrying does not fix a refusal or a missing route: Go back comes first there.
+    actions =
+      failure === 'forbidden' || failure === 'not-found'
+        ? [
+            { ...goBack, primary: true },
+            { ...retry, primary: false },
+          ]
+        : [retry, goBack];
+  }
 
   return {
     state,
@@ -194,40 +190,9 @@ export function buildLockOverlayView(input: {
     holder: lock.holder,
     words,
     messages,
-    title: titleFor[state](words),
-    announcement: titleFor[state]({ ...words, relative: '' }),
-    ...byState[state](),
+    title: titleFor(words),
+    announcement: titleFor({ ...words, relative: '' }),
+    description,
+    actions,
   };
-}
-
-/** The title for a failure kind. */
-function failureTitle(messages: LockOverlayMessages, kind: LockFailureKind): string {
-  switch (kind) {
-    case 'offline':
-      return messages.error;
-    case 'unauthorized':
-      return messages.notSignedIn;
-    case 'forbidden':
-      return messages.notAllowed;
-    case 'not-found':
-      return messages.noLockRoute;
-    case 'server':
-      return messages.serverError;
-    case 'unexpected':
-      return messages.unexpectedAnswer;
-  }
-}
-
-/** The describing sentence for a failure kind. */
-function failureDescription(messages: LockOverlayMessages, kind: LockFailureKind): string {
-  switch (kind) {
-    case 'unauthorized':
-      return messages.notSignedInDescription;
-    case 'forbidden':
-      return messages.notAllowedDescription;
-    case 'not-found':
-      return messages.noLockRouteDescription;
-    default:
-      return messages.errorDescription;
-  }
 }

@@ -1,5 +1,3 @@
-import type { LockOverlaySince } from './lock-overlay-messages';
-
 /** How times are written: a BCP 47 locale (the browser's when absent) and an IANA time zone. */
 export interface TimeFormatOptions {
   locale?: string | readonly string[];
@@ -60,7 +58,7 @@ export function formatSince(
   since: number,
   now: number,
   options: TimeFormatOptions = {},
-): LockOverlaySince {
+): { time: string; relative: string } {
   return {
     time: formatClockTime(since, now, options),
     relative: formatRelativeTime(since, now, options),

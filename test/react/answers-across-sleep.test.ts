@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { LockSession } from '../../src/client/lock-session';
 import type { LockAdapter } from '../../src/core/adapter';
 import { PageLifecycle } from '../../src/core/page-lifecycle';
-import { LockSession } from '../../src/react/lock-session';
 import { alice, createTestQueryClient, setupLockNetwork } from './lock-harness';
 
 // The monotonic clock stands still while the machine sleeps (as in several browsers); the wall

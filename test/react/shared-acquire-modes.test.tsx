@@ -1,7 +1,7 @@
 import { render, screen } from '@testing-library/react';
 import { delay } from 'msw';
 import { describe, expect, it, vi } from 'vitest';
-import type { AcquireMode } from '../../src/react/lock-options';
+import type { AcquireMode } from '../../src/client/lock-options';
 import { usePageLock } from '../../src/react/use-page-lock';
 import { alice, bob, lockWrapper, setupLockNetwork } from './lock-harness';
 

@@ -1,11 +1,11 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { MAX_TIMEOUT_DELAY, setCappedTimeout } from '../../src/client/capped-timeout';
+import { LockSession } from '../../src/client/lock-session';
 import type { LockAdapter } from '../../src/core/adapter';
 import { LockAdapterError } from '../../src/core/adapter';
 import { createMemoryLockAdapter } from '../../src/core/memory-adapter';
 import { createMemoryLockServer } from '../../src/core/memory-server';
 import { PageLifecycle } from '../../src/core/page-lifecycle';
-import { MAX_TIMEOUT_DELAY, setCappedTimeout } from '../../src/react/capped-timeout';
-import { LockSession } from '../../src/react/lock-session';
 import { createTestQueryClient } from './lock-harness';
 
 // The session without React: a sleeping machine is simulated by moving the wall clock while

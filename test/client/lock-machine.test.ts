@@ -1,0 +1,289 @@
+import { describe, expect, it } from 'vitest';
+import { reduce } from '../../src/client/lock-machine';
+import { initialMachine } from '../../src/client/lock-phase';
+import { snapshotOf } from '../../src/client/lock-snapshot';
+import type { LockEffect, LockEvent, LockMachine, Phase, Seen } from '../../src/client/lock-state';
+import type {
+  AcquireResponse,
+  HeldResponse,
+  Lock,
+  LockUser,
+  StatusResponse,
+} from '../../src/core/protocol';
+
+// Every transition of the client's lock, synchronously: no timers, no DOM, no network. One line
+// per case: the state and the event, then the state (phase, and what it shows) and the effects.
+
+const alice: LockUser = { id: 'alice', name: 'Alice' };
+const bob: LockUser = { id: 'bob', name: 'Bob' };
+const lock = (fence = 1, holder = alice): Lock => ({
+  resourceId: 'page:1',
+  holder,
+  since: 0,
+  acquiredAt: 0,
+  expiresAt: 30_000,
+  fence,
+});
+const bobs: Seen = { lock: lock(1, bob), isSelf: false, canTakeOver: false };
+const at = (mono = 0) => ({ mono, wall: 0 });
+
+type P<K extends Phase['kind']> = Extract<Phase, { kind: K }>;
+
+const acquiring: P<'acquiring'> = {
+  kind: 'acquiring',
+  request: 1,
+  token: null,
+  cacheFence: null,
+  seen: null,
+};
+const waiting: P<'acquiring'> = { ...acquiring, request: null };
+const held: P<'held'> = {
+  kind: 'held',
+  token: 't1',
+  lock: lock(),
+  request: null,
+  deadline: 30_000,
+  confirm: null,
+};
+const refreshing: P<'held'> = { ...held, request: 1 };
+const confirming: P<'held'> = { ...held, request: 1, confirm: 'round-trip' };
+const afterSleep: P<'held'> = { ...held, request: 1, confirm: 'after-sleep' };
+const unreachable: P<'unreachable'> = {
+  kind: 'unreachable',
+  token: 't1',
+  lock: lock(),
+  request: 1,
+};
+const look = (
+  shows: 'free' | 'locked' | 'error',
+  onFree: 'acquire' | 'announce' | 'show',
+  more = {},
+): P<'looking'> => ({
+  kind: 'looking',
+  shows,
+  seen: shows === 'locked' ? bobs : null,
+  onFree,
+  manual: false,
+  gaveUp: false,
+  request: 1,
+  ...more,
+});
+const blocked = look('locked', 'announce');
+const manual = look('free', 'show', { manual: true, request: null });
+const released = look('free', 'show', { gaveUp: true });
+const failing = look('error', 'acquire');
+const takingOver: P<'takingOver'> = {
+  kind: 'takingOver',
+  request: 1,
+  seen: bobs,
+  fallback: { kind: 'locked' },
+};
+const lost: P<'lost'> = { kind: 'lost', reason: 'taken-over', seen: bobs };
+const paused = (left: Extract<Phase, { kind: 'paused' }>['left']): Phase => ({
+  kind: 'paused',
+  left,
+});
+
+const machine = (phase: Phase, more: Partial<LockMachine> = {}): LockMachine => ({
+  ...initialMachine('mount', 'alice'),
+  nextId: 5,
+  grants: phase.kind === 'acquiring' && phase.request !== null && phase.token === null ? [1] : [],
+  ...more,
+  phase,
+});
+
+const grant = (token = 't1', fence = 1): HeldResponse => ({
+  status: 'held',
+  lock: lock(fence),
+  token,
+  ttlMs: 30_000,
+  now: 0,
+});
+const refused: AcquireResponse = {
+  status: 'locked',
+  lock: lock(1, bob),
+  isSelf: false,
+  canTakeOver: false,
+  ttlMs: 30_000,
+  now: 0,
+};
+const ended = (reason: 'taken-over' | 'expired'): AcquireResponse => ({
+  status: 'lost',
+  reason,
+  lock: lock(2, alice),
+  isSelf: true,
+  now: 0,
+});
+const leased = (answer: AcquireResponse, id = 1, mono = 0, sleptInFlight = false): LockEvent => ({
+  type: 'leased',
+  id,
+  answer,
+  sentAt: 0,
+  at: at(mono),
+  sleptInFlight,
+});
+const looked = (answer: StatusResponse, id = 1): LockEvent => ({
+  type: 'looked',
+  id,
+  answer,
+  at: at(),
+});
+const free: StatusResponse = { status: 'free', ttlMs: 30_000, now: 0 };
+const seenLocked: StatusResponse = {
+  status: 'locked',
+  lock: lock(1, bob),
+  isSelf: false,
+  canTakeOver: true,
+  ttlMs: 30_000,
+  now: 0,
+};
+const seenHeld: StatusResponse = {
+  status: 'held',
+  lock: lock(),
+  isSelf: true,
+  canTakeOver: true,
+  ttlMs: 30_000,
+  now: 0,
+};
+const failed = (id = 1): LockEvent => ({
+  type: 'failed',
+  id,
+  error: new Error('offline'),
+  cancelled: false,
+});
+const ev = (type: string): LockEvent => ({ type }) as LockEvent;
+
+/** The phase in a word or two: kind, and what sets it apart. */
+function describePhase(m: LockMachine): string {
+  const p = m.phase;
+  const status = snapshotOf(m, 'page:1').status;
+  switch (p.kind) {
+    case 'looking':
+      return `looking ${p.shows}/${p.onFree}${p.gaveUp ? ' gaveUp' : ''}${p.manual ? ' manual' : ''} → ${status}`;
+    case 'held':
+      return `held${p.confirm ? ` ${p.confirm}` : ''} → ${status}`;
+    case 'lost':
+      return `lost ${p.reason}`;
+    case 'acquiring':
+      return `acquiring${p.request === null ? ' (waiting)' : ''}${p.token ? ' confirming' : ''}`;
+    case 'paused':
+      return `paused as ${p.left.kind}`;
+    default:
+      return p.kind;
+  }
+}
+
+function describeEffect(e: LockEffect): string {
+  switch (e.type) {
+    case 'acquire':
+      return e.token ? `refresh ${e.token}` : 'acquire';
+    case 'takeOver':
+      return `takeOver fence ${e.expectedFence}`;
+    case 'release':
+      return `release ${e.token}${e.beacon ? ' by beacon' : ''}${e.announce ? '' : ' quietly'}`;
+    case 'poll':
+      return `poll ${e.what ?? 'off'}`;
+    case 'deadline':
+      return `deadline ${e.at ?? 'off'}`;
+    case 'broadcast':
+      return `broadcast ${e.message}`;
+    case 'callback':
+      return e.name;
+    default:
+      return e.type;
+  }
+}
+
+// biome-ignore format: one line per case
+const table: Array<[string, LockMachine, LockEvent, string, string[]]> = [
+  ['idle, mount mode: start acquires', machine({ kind: 'idle' }), { type: 'start', afterPreviousStop: false }, 'acquiring', ['acquire', 'poll off']],
+  ['idle, manual mode: start looks', machine({ kind: 'idle' }, { mode: 'manual' }), { type: 'start', afterPreviousStop: false }, 'looking free/show manual → free', ['look', 'poll look']],
+  ['idle: start after a stop still under way waits for it', machine({ kind: 'idle' }), { type: 'start', afterPreviousStop: true }, 'acquiring (waiting)', ['awaitPreviousStop', 'poll off']],
+  ['waiting: the previous stop landed, so acquire', machine(waiting, { releases: [4] }), { type: 'released', id: 4 }, 'acquiring', ['acquire', 'poll off']],
+  ['acquiring: granted', machine(acquiring), leased(grant()), 'held → held', ['broadcast acquired', 'onAcquired', 'poll lease', 'deadline 30000']],
+  ['acquiring: someone else holds it', machine(acquiring), leased(refused), 'looking locked/announce → locked', ['poll look']],
+  ['acquiring: no answer', machine(acquiring), failed(), 'looking error/acquire → error', ['reportFailure', 'poll look']],
+  ['acquiring: a grant that slept on its way is confirmed', machine(acquiring), leased(grant(), 1, 0, true), 'acquiring confirming', ['refresh t1', 'poll lease']],
+  ['acquiring: a grant beyond fence + 1 after the cache is stale', machine({ ...acquiring, cacheFence: 1 }), leased(grant('t2', 3)), 'lost edited-meanwhile', ['release t2 quietly', 'onLost', 'poll off']],
+  ['acquiring: release leaves the first acquire running (given back later)', machine(acquiring), ev('release'), 'looking free/show gaveUp → free', ['poll look']],
+  ['acquiring: acquire again does nothing', machine(acquiring), ev('acquire'), 'acquiring', []],
+  ['held: poll due refreshes', machine(held), ev('pollDue'), 'held → held', ['refresh t1', 'poll lease']],
+  ['held: refreshed', machine(refreshing), leased(grant(), 1, 1_000), 'held → held', ['poll lease']],
+  ['held: poll due while a refresh is on its way asks nothing', machine(refreshing), ev('pollDue'), 'held → held', []],
+  ['held: refresh answered 409', machine(refreshing), leased(ended('taken-over')), 'lost taken-over', ['onLost', 'poll off', 'deadline off']],
+  ['held: refresh got no answer, still held until the deadline', machine(refreshing), failed(), 'held → held', ['reportFailure', 'poll lease']],
+  ['held: answered after the lease it gives would last', machine(refreshing), leased(grant(), 1, 40_000), 'unreachable', ['onLost', 'poll lease', 'deadline off']],
+  ['held: deadline passed', machine(held), { type: 'deadline', at: at(30_000) }, 'unreachable', ['onLost', 'poll lease', 'deadline off']],
+  ['held: deadline timer early does nothing', machine(held), { type: 'deadline', at: at(29_999) }, 'held → held', []],
+  ['held: visible again re-confirms', machine(held), ev('visible'), 'held round-trip → acquiring', ['refresh t1', 'poll lease']],
+  ['held: slept re-confirms', machine(held), ev('slept'), 'held after-sleep → acquiring', ['refresh t1', 'poll lease']],
+  ['held: re-confirmed', machine(confirming), leased(grant()), 'held → held', ['poll lease']],
+  ['held: a re-confirm after a sleep got no answer', machine(afterSleep), failed(), 'unreachable', ['reportFailure', 'onLost', 'poll lease', 'deadline off']],
+  ['held: a refresh that slept on its way is asked again', machine(refreshing), leased(grant(), 1, 0, true), 'held after-sleep → acquiring', ['refresh t1', 'poll lease']],
+  ['held: recheck cancels the refresh on its way and sends another', machine(refreshing), ev('recheck'), 'held → held', ['cancelRefresh', 'refresh t1', 'poll lease']],
+  ['held: another tab took over, refresh now', machine(held), { type: 'otherTab', message: 'taken-over' }, 'held → held', ['refresh t1', 'poll lease']],
+  ['held: another tab acquired something, nothing to do', machine(held), { type: 'otherTab', message: 'acquired' }, 'held → held', []],
+  ['held: release cancels the refresh and gives the lock back', machine(refreshing), ev('release'), 'looking free/show gaveUp → free', ['cancelRefresh', 'release t1', 'poll look', 'deadline off']],
+  ['held: pagehide gives it back by beacon', machine(held), ev('pagehide'), 'paused as holder', ['release t1 by beacon', 'poll off', 'deadline off']],
+  ['held: stop gives it back', machine(held), ev('stop'), 'stopped', ['release t1', 'poll off', 'deadline off']],
+  ['held: a late answer of another request changes nothing', machine(held), leased(grant(), 9), 'held → held', []],
+  ['unreachable: resumed', machine(unreachable), leased(grant()), 'held → held', ['broadcast acquired', 'onAcquired', 'poll lease', 'deadline 30000']],
+  ['unreachable: answered 409, no second onLost', machine(unreachable), leased(ended('expired')), 'lost expired', ['poll off']],
+  ['unreachable: still no answer', machine(unreachable), failed(), 'unreachable', ['reportFailure', 'poll lease']],
+  ['blocked: free, so tell the app', machine(blocked), looked(free), 'looking free/show → free', ['onAvailable', 'poll look']],
+  ['blocked: still locked', machine(blocked), looked(seenLocked), 'looking locked/announce → locked', ['poll look']],
+  ['blocked: another tab released, look now', machine({ ...blocked, request: null }), { type: 'otherTab', message: 'released' }, 'looking locked/announce → locked', ['look', 'poll look']],
+  ['blocked: look got no answer', machine(blocked), failed(), 'looking error/announce → error', ['reportFailure', 'poll look']],
+  ['blocked: take over', machine({ ...blocked, request: null }), ev('takeOver'), 'takingOver', ['takeOver fence 1', 'poll off']],
+  ['blocked: acquire', machine({ ...blocked, request: null }), ev('acquire'), 'acquiring', ['acquire', 'poll off']],
+  ['blocked: pagehide remembers it was blocked', machine(blocked), ev('pagehide'), 'paused as blocked', ['poll off']],
+  ['error: free, so acquire', machine(failing), looked(free), 'acquiring', ['acquire', 'poll off']],
+  ['error: release stops waiting to acquire', machine(failing), ev('release'), 'looking free/show gaveUp → free', ['poll look']],
+  ['manual: a mount user joins', machine(manual, { mode: 'manual' }), { type: 'mode', mode: 'mount' }, 'acquiring', ['acquire', 'poll off']],
+  ['manual: this tab holds it (a reload), reclaim', machine({ ...manual, request: 1 }, { mode: 'manual' }), looked(seenHeld), 'acquiring', ['acquire', 'poll off']],
+  ['released: a look still sees our lease, give it back', machine(released), looked(seenHeld), 'looking free/show gaveUp → free', ['reclaimAndRelease', 'poll look']],
+  ['released: our release is still on its way, as good as free', machine(released, { releases: [3] }), looked(seenHeld), 'looking free/show gaveUp → free', ['poll look']],
+  ['released: acquire waits for the release to land', machine({ ...released, request: null }, { releases: [3] }), ev('acquire'), 'acquiring (waiting)', ['poll off']],
+  ['released: the release failed', machine({ ...released, request: null }, { releases: [3] }), { type: 'released', id: 3, error: new Error('offline') }, 'looking free/show gaveUp → free', ['reportFailure']],
+  ['takingOver: granted', machine(takingOver, { grants: [1] }), { type: 'tookOver', id: 1, answer: grant('t9', 2), sentAt: 0, at: at() }, 'held → held', ['broadcast acquired', 'onAcquired', 'broadcast taken-over', 'poll lease', 'deadline 30000']],
+  ['takingOver: refused, the fence moved on', machine(takingOver, { grants: [1] }), { type: 'tookOver', id: 1, answer: { status: 'refused', reason: 'fence-mismatch', lock: lock(2, bob), now: 0 }, sentAt: 0, at: at() }, 'looking locked/announce → locked', ['poll look']],
+  ['takingOver: refused and free now, acquire', machine(takingOver, { grants: [1] }), { type: 'tookOver', id: 1, answer: { status: 'refused', reason: 'fence-mismatch', now: 0 }, sentAt: 0, at: at() }, 'acquiring', ['acquire', 'poll off']],
+  ['takingOver: no answer, blocked again', machine(takingOver, { grants: [1] }), failed(), 'looking locked/announce → locked', ['reportFailure', 'poll look']],
+  ['takingOver: no answer after lost, lost again', machine({ ...takingOver, fallback: { kind: 'lost', reason: 'expired' } }, { grants: [1] }), failed(), 'lost expired', ['reportFailure', 'poll off']],
+  ['stopped: a late grant is given back', machine({ kind: 'stopped' }, { grants: [1] }), leased(grant('t7')), 'stopped', ['release t7 quietly']],
+  ['lost: retry acquires', machine(lost), ev('retry'), 'acquiring', ['acquire', 'poll off']],
+  ['lost: recheck has nothing to ask', machine(lost), ev('recheck'), 'lost taken-over', []],
+  ['lost: edit here instead', machine(lost), ev('takeOver'), 'takingOver', ['takeOver fence 1', 'poll off']],
+  ['paused holder: pageshow re-acquires with the fence it held', machine(paused({ kind: 'holder', fence: 1 })), ev('pageshow'), 'acquiring', ['acquire', 'poll off']],
+  ['paused blocked: pageshow looks', machine(paused({ kind: 'blocked', seen: bobs })), ev('pageshow'), 'looking locked/announce → locked', ['look', 'poll look']],
+  ['paused lost: pageshow is still lost', machine(paused({ kind: 'lost', reason: 'expired', seen: null })), ev('pageshow'), 'lost expired', ['poll off']],
+  ['paused: pagehide again does nothing', machine(paused({ kind: 'other' })), ev('pagehide'), 'paused as other', []],
+];
+
+describe('the lock machine', () => {
+  it.each(table)('%s', (_name, before, event, after, effects) => {
+    const { state, effects: done } = reduce(before, event);
+    expect(describePhase(state)).toBe(after);
+    expect(done.map(describeEffect)).toEqual(effects);
+  });
+
+  it('shows a held lease that is being re-confirmed as acquiring, token kept, not checking', () => {
+    const snapshot = snapshotOf(machine(confirming), 'page:1');
+    expect(snapshot).toMatchObject({
+      status: 'acquiring',
+      isOwner: false,
+      token: 't1',
+      isChecking: false,
+    });
+  });
+
+  it('shows an unreachable lease as lost with its token, and a first acquire as checking', () => {
+    expect(snapshotOf(machine(unreachable), 'page:1')).toMatchObject({
+      status: 'lost',
+      reason: 'unreachable',
+      token: 't1',
+    });
+    expect(snapshotOf(machine(acquiring), 'page:1').isChecking).toBe(true);
+    expect(snapshotOf(machine(acquiring, { mode: 'manual' }), 'page:1').isChecking).toBe(false);
+  });
+});
