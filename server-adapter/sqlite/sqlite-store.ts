@@ -1,4 +1,5 @@
-import { basename } from 'node:path';
+import { mkdirSync } from 'node:fs';
+import { basename, dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { LockBusyError } from '../service/errors';
 import {
@@ -12,7 +13,13 @@ import {
   type ResourceRecord,
   type RuleOutcome,
 } from '../store/lock-rules';
-import type { DecidedAt, LockStore, StoredLock } from '../store/lock-store';
+import type {
+  DecidedAt,
+  LockStore,
+  StoreAcquireInput,
+  StoreAcquireResult,
+  StoredLock,
+} from '../store/lock-store';
 import { checkTableName, DEFAULT_SQLITE_TABLE, lockTableDdl } from './sqlite-schema';
 
 /** How long a call retries, asynchronously, while another connection holds the write lock. */
@@ -49,7 +56,11 @@ interface CommonOptions {
  */
 export type SqliteLockStoreOptions =
   | (CommonOptions & {
-      /** Path of the database file; opened in WAL mode with a 25 ms synchronous busy timeout. */
+      /**
+       * Path of the database file, opened at the store's first call (not when it is created, so
+       * a build that loads the module touches no disk), in WAL mode with a 25 ms synchronous
+       * busy timeout. Its folder is created if missing.
+       */
       filename: string;
       database?: never;
     })
@@ -85,6 +96,11 @@ interface Statements {
   read(resourceId: string): ResourceRecord | null;
   /** Runs `rule` on the row in one immediate transaction and writes what it decided. */
   inTransaction(resourceId: string, rule: Rule): unknown;
+  /**
+   * A refresh of a live lease by its holder as one conditional UPDATE (no transaction, no
+   * decoding of the record): the lock it wrote, or null when that is not the case.
+   */
+  refresh(input: StoreAcquireInput & { token: string }, now: number): StoredLock | null;
   selectLive: Database.Statement<[string, number], { lock: string }>;
   selectManyLive: Database.Statement<[string, number], { lock: string }>;
   selectAllLive: Database.Statement<[number], { lock: string }>;
@@ -102,6 +118,10 @@ interface Statements {
  * service's `now` plus the time spent waiting, and answers with that clock. In WAL mode reads
  * need no write lock, so GETs keep being answered meanwhile.
  *
+ * Nothing touches the disk until the first call: options are checked at once, but the file (and
+ * its folder) is created, and the table set up, by the first operation. So `next build`, which
+ * loads route modules, creates no file; a path that cannot be opened fails that first call.
+ *
  * @example
  * ```ts
  * const store = createSqliteLockStore({ filename: './data/locks.db' });
@@ -113,7 +133,24 @@ export function createSqliteLockStore(options: SqliteLockStoreOptions): SqliteLo
   const table = checkTableName(given.table ?? DEFAULT_SQLITE_TABLE);
   const busyTimeoutMs = checkBusyTimeout(given.busyTimeoutMs);
   const syncWaitMs = Math.min(SYNC_BUSY_WAIT_MS, Math.floor(busyTimeoutMs));
-  const { db, ownsDatabase } = openDatabase(options, syncWaitMs);
+  const source = checkSource(options);
+  const ownsDatabase = source.filename !== undefined;
+  /** The open database: the application's, or ours once the first call opened the file. */
+  let db: Database.Database | null = source.database ?? null;
+  /** Our own connection's busy timeout, as last set. */
+  let ownWaitMs = syncWaitMs;
+  let closed = false;
+  /** The database, opened (with its folder created) on first use. */
+  const database = (): Database.Database => {
+    if (closed) {
+      throw new Error('[page-lock] [sqlite] This store was closed: the database is not open');
+    }
+    if (!db) {
+      db = openFile(source.filename as string, syncWaitMs);
+      ownWaitMs = syncWaitMs;
+    }
+    return db;
+  };
 
   /**
    * Whether the last change (or read) found the file busy. Then the next ones do not wait on
@@ -122,11 +159,10 @@ export function createSqliteLockStore(options: SqliteLockStoreOptions): SqliteLo
    * keep their own note: a read that succeeds says nothing about the write lock.
    */
   const seenBusy = { change: false, read: false };
-  /** Our own connection's busy timeout, as last set. */
-  let ownWaitMs = syncWaitMs;
 
   /** Runs `run` with the database's synchronous busy wait at most `waitMs`. */
   const waitingAtMost = <Result>(waitMs: number, run: () => Result): Result => {
+    const db = database();
     if (ownsDatabase) {
       if (ownWaitMs !== waitMs) {
         db.pragma(`busy_timeout = ${waitMs}`);
@@ -159,28 +195,36 @@ export function createSqliteLockStore(options: SqliteLockStoreOptions): SqliteLo
     }
   };
 
+  const where = isInMemory(source) ? 'an in-memory database' : `"${basename(fileOf(source))}"`;
+  /**
+   * At the first call: WAL mode and the table. Both need the write lock only the first time (a
+   * new file, a missing table); a busy file is retried like any change. Any other failure (not
+   * a database, a read-only file) is said plainly, and the next call starts again from the open.
+   */
   const setUp = (): Statements => {
-    // Both need the write lock only the first time (a new file, a missing table); a busy file
-    // leaves them to the first call, which retries them like any change.
-    if (ownsDatabase) db.pragma('journal_mode = WAL');
-    db.exec(lockTableDdl(table));
-    return prepareStatements(db, table);
+    const db = database();
+    try {
+      if (ownsDatabase) db.pragma('journal_mode = WAL');
+      db.exec(lockTableDdl(table));
+      return prepareStatements(db, table);
+    } catch (error) {
+      if (isBusy(error)) throw error;
+      if (ownsDatabase) forgetDatabase();
+      throw new Error(
+        `[page-lock] [sqlite] Cannot set up table "${table}" in ${where}: ${messageOf(error)}`,
+        { cause: error },
+      );
+    }
+  };
+  const forgetDatabase = () => {
+    if (db?.open) db.close();
+    db = null;
   };
   let statements: Statements | null = null;
   const prepared = (): Statements => {
     statements ??= setUp();
     return statements;
   };
-  try {
-    attemptOnce('change', prepared);
-  } catch (error) {
-    if (!isBusy(error)) {
-      if (ownsDatabase) db.close();
-      throw error;
-    }
-  }
-
-  const where = db.memory ? 'an in-memory database' : `"${basename(db.name)}"`;
   /**
    * Runs `attempt` until SQLite stops answering SQLITE_BUSY: each attempt waits at most
    * `syncWaitMs` on this thread, the pauses between them are timers, and after `busyTimeoutMs`
@@ -231,9 +275,20 @@ export function createSqliteLockStore(options: SqliteLockStoreOptions): SqliteLo
 
   return {
     async acquire(input) {
-      return change('acquire', input.resourceId, input.now, (record, now) =>
-        applyAcquire(record, { ...input, now }),
-      );
+      const { token } = input;
+      if (token === undefined) {
+        return change('acquire', input.resourceId, input.now, (record, now) =>
+          applyAcquire(record, { ...input, now }),
+        );
+      }
+      // A refresh of a live lease by its holder is one statement; anything else takes the rules.
+      return whileBusy('change', 'acquire', input.now, (run, waitedMs) => {
+        const now = input.now + waitedMs;
+        const lock = run.refresh({ ...input, token }, now);
+        if (lock) return { outcome: 'refreshed' as const, lock, now };
+        const rule = (record: ResourceRecord | null) => applyAcquire(record, { ...input, now });
+        return { ...(run.inTransaction(input.resourceId, rule) as StoreAcquireResult), now };
+      });
     },
     async release(input) {
       return change('release', input.resourceId, input.now, (record, now) =>
@@ -284,7 +339,10 @@ export function createSqliteLockStore(options: SqliteLockStoreOptions): SqliteLo
       return ended;
     },
     async close() {
-      if (ownsDatabase && db.open) db.close();
+      // A store never used opened nothing, so it has nothing to close.
+      closed = true;
+      statements = null;
+      if (ownsDatabase) forgetDatabase();
     },
   };
 }
@@ -330,9 +388,35 @@ function prepareStatements(db: Database.Database, table: string): Statements {
     return outcome.result;
   });
 
+  // The rules' refresh case (`applyAcquire`): the token is the current grant's, its holder is
+  // the same user and the lease is live. Same lock, holder text as given, `expiresAt` moved.
+  const refreshLive = db.prepare<
+    [string, string, number, string, number, string, string],
+    { lock: string }
+  >(
+    `UPDATE "${table}"
+     SET lock = json_set(lock, '$.holder', json(?), '$.expiresAt', json(?)), expires_at = ?
+     WHERE resource_id = ? AND expires_at > ?
+       AND json_extract(lock, '$.token') = ? AND json_extract(lock, '$.holder.id') = ?
+     RETURNING lock`,
+  );
+
   return {
     read,
     inTransaction: (resourceId, rule) => transaction.immediate(resourceId, rule),
+    refresh: (input, now) => {
+      const expiresAt = now + input.ttl;
+      const row = refreshLive.get(
+        JSON.stringify(input.holder),
+        JSON.stringify(expiresAt),
+        expiresAt,
+        input.resourceId,
+        now,
+        input.token,
+        input.holder.id,
+      );
+      return row ? (JSON.parse(row.lock) as StoredLock) : null;
+    },
     selectLive: db.prepare<[string, number], { lock: string }>(
       `SELECT lock FROM "${table}" WHERE resource_id = ? AND expires_at > ?`,
     ),
@@ -370,13 +454,12 @@ function retryDelay(retry: number): number {
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
-function openDatabase(
-  options: SqliteLockStoreOptions,
-  syncWaitMs: number,
-): {
-  db: Database.Database;
-  ownsDatabase: boolean;
-} {
+/** Where the rows live, as checked at creation: a file to open later, or an open database. */
+type Source =
+  | { filename: string; database?: undefined }
+  | { filename?: undefined; database: Database.Database };
+
+function checkSource(options: SqliteLockStoreOptions): Source {
   const given = (options ?? {}) as { filename?: unknown; database?: unknown };
   if (given.filename !== undefined && given.database !== undefined) {
     throw new Error('[page-lock] [sqlite] Give either option "filename" or "database", not both');
@@ -387,7 +470,7 @@ function openDatabase(
       throw new Error('[page-lock] [sqlite] Option "database" must be a better-sqlite3 Database');
     }
     if (!database.open) throw new Error('[page-lock] [sqlite] Option "database" is closed');
-    return { db: database as Database.Database, ownsDatabase: false };
+    return { database: database as Database.Database };
   }
   if (given.filename === undefined) {
     throw new Error('[page-lock] [sqlite] Missing option "filename" or "database"');
@@ -395,6 +478,30 @@ function openDatabase(
   if (typeof given.filename !== 'string' || given.filename === '') {
     throw new Error('[page-lock] [sqlite] Option "filename" must be a non-empty path');
   }
-  // The synchronous wait is short; WAL mode is set with the table, see `setUp`.
-  return { db: new Database(given.filename, { timeout: syncWaitMs }), ownsDatabase: true };
+  return { filename: given.filename };
+}
+
+const isInMemory = (source: Source): boolean =>
+  source.database ? source.database.memory : source.filename === ':memory:';
+
+const fileOf = (source: Source): string => source.database?.name ?? source.filename ?? '';
+
+const messageOf = (error: unknown): string =>
+  error instanceof Error ? error.message : String(error);
+
+/**
+ * Opens the store's own file, creating its folder first (`mkdir -p`). The synchronous busy wait
+ * is short; WAL mode is set with the table, see `setUp`.
+ */
+function openFile(filename: string, syncWaitMs: number): Database.Database {
+  try {
+    if (filename !== ':memory:') mkdirSync(dirname(filename), { recursive: true });
+    return new Database(filename, { timeout: syncWaitMs });
+  } catch (error) {
+    throw new Error(
+      `[page-lock] [sqlite] Cannot open the lock database "${filename}" (option "filename"): ` +
+        messageOf(error),
+      { cause: error },
+    );
+  }
 }

@@ -1,17 +1,25 @@
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { LockStoreError } from '../../server-adapter/service/errors';
+import { createLockService } from '../../server-adapter/service/lock-service';
 import { createSqliteLockStore } from '../../server-adapter/sqlite';
 import { runLockStoreContract } from '../contract';
 
 const testApi = { describe, it, expect, beforeEach, afterEach };
 
-/** Counts rows through a connection of its own: what is on disk, not what the store says. */
+/**
+ * Counts rows through a connection of its own: what is on disk, not what the store says. No file
+ * or no table yet (the store opens both at its first call) is no rows.
+ */
 function countRows(filename: string, table = 'page_lock'): number {
+  if (!existsSync(filename)) return 0;
   const db = new Database(filename, { readonly: true });
   try {
+    const exists = db.prepare(`SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?`);
+    if (!exists.get(table)) return 0;
     return (db.prepare(`SELECT count(*) AS n FROM "${table}"`).get() as { n: number }).n;
   } finally {
     db.close();
@@ -117,9 +125,80 @@ describe('createSqliteLockStore', () => {
     await store.close();
   });
 
+  const acquireInput = {
+    resourceId: 'page:1',
+    holder: { id: 'alice', name: 'Alice' },
+    clientId: 'tab-1',
+    newToken: 'token-1',
+    now: 1_000,
+    ttl: 60_000,
+  };
+
+  it('touches nothing on disk until its first call, which creates the folder and the file', async () => {
+    const folder = join(dir, 'data', 'nested');
+    const filename = join(folder, 'locks.db');
+    const store = createSqliteLockStore({ filename });
+    // What `next build` does to a route module: load it, build the store, never call it.
+    expect(readdirSync(dir)).toEqual([]);
+
+    expect(await store.get('page:1', { now: 1_000 })).toBeNull(); // a read opens it too
+    expect(existsSync(filename)).toBe(true);
+    expect(await store.acquire(acquireInput)).toMatchObject({ outcome: 'granted' });
+    await store.close();
+    expect(countRows(filename)).toBe(1);
+  });
+
+  it('opens a relative path against the working folder, creating its folder there', async () => {
+    const cwd = process.cwd();
+    process.chdir(dir);
+    try {
+      const store = createSqliteLockStore({ filename: 'data/locks.db' });
+      expect(existsSync(join(dir, 'data'))).toBe(false);
+      await store.acquire(acquireInput);
+      await store.close();
+    } finally {
+      process.chdir(cwd);
+    }
+    expect(countRows(join(dir, 'data/locks.db'))).toBe(1);
+  });
+
+  it('fails at the first call on a path it cannot open, clearly, and a LockStoreError at the service', async () => {
+    writeFileSync(join(dir, 'a-file'), 'not a folder');
+    const filename = join(dir, 'a-file', 'locks.db');
+    const store = createSqliteLockStore({ filename }); // nothing is opened yet, so nothing fails
+    await expect(store.acquire(acquireInput)).rejects.toThrow(
+      `[page-lock] [sqlite] Cannot open the lock database "${filename}" (option "filename"): `,
+    );
+
+    const service = createLockService({ store });
+    const failure = await service
+      .acquire('page:1', { id: 'alice', name: 'Alice' }, { clientId: 'tab-1' })
+      .catch((error: unknown) => error);
+    expect(failure).toBeInstanceOf(LockStoreError);
+    expect((failure as LockStoreError).code).toBe('store-error');
+    expect(((failure as LockStoreError).cause as Error).message).toMatch(
+      /^\[page-lock\] \[sqlite\] Cannot open the lock database ".*a-file.*: E[A-Z]+: /,
+    );
+    await store.close();
+  });
+
+  it('says so when the file is not a database, and tries again at the next call', async () => {
+    const filename = join(dir, 'locks.db');
+    writeFileSync(filename, 'This is not an SQLite file, but it is long enough to be read as one.');
+    const store = createSqliteLockStore({ filename });
+    await expect(store.get('page:1', { now: 1_000 })).rejects.toThrow(
+      '[page-lock] [sqlite] Cannot set up table "page_lock" in "locks.db": file is not a database',
+    );
+    rmSync(filename);
+    // The failed open was not kept: the next call opens the (now new) file and works.
+    expect(await store.acquire(acquireInput)).toMatchObject({ outcome: 'granted' });
+    await store.close();
+  });
+
   it('opens its file in WAL mode and creates the table', async () => {
     const filename = join(dir, 'locks.db');
     const store = createSqliteLockStore({ filename });
+    await store.list({ now: 0 });
     const db = new Database(filename, { readonly: true });
     expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
     const columns = db.prepare(`SELECT name FROM pragma_table_info('page_lock')`).all();
@@ -142,8 +221,17 @@ describe('createSqliteLockStore', () => {
 
     const filename = join(dir, 'locks.db');
     const store = createSqliteLockStore({ filename });
+    await store.get('page:1', { now: 0 });
     await store.close();
-    await expect(store.get('page:1', { now: 0 })).rejects.toThrow(/not open/);
+    await expect(store.get('page:1', { now: 0 })).rejects.toThrow(
+      '[page-lock] [sqlite] This store was closed: the database is not open',
+    );
+
+    // A store closed before its first call opened nothing, and opens nothing afterwards.
+    const unused = createSqliteLockStore({ filename: join(dir, 'unused', 'locks.db') });
+    await unused.close();
+    await expect(unused.acquire(acquireInput)).rejects.toThrow('This store was closed');
+    expect(existsSync(join(dir, 'unused'))).toBe(false);
   });
 
   it('keeps the row (and so the fence) after a release', async () => {
