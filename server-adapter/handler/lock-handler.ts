@@ -18,6 +18,7 @@ import {
   matchRoute,
   methodNotAllowed,
   normalizeBasePath,
+  splitRequestUrl,
 } from './routes';
 
 /** What {@link createLockHandler} needs: the service, the session lookup and where it lives. */
@@ -128,14 +129,11 @@ export function createLockHandler(options: LockHandlerOptions): LockHandler {
 
   const held = (result: HeldResult): Response => {
     const { lock, token, ttlMs, via, now } = result;
-    return json(200, {
-      status: 'held',
-      lock,
-      token,
-      ttlMs,
-      ...(via === 'resumed' ? { resumed: true } : {}),
-      now,
-    });
+    const body =
+      via === 'resumed'
+        ? { status: 'held', lock, token, ttlMs, resumed: true, now }
+        : { status: 'held', lock, token, ttlMs, now };
+    return jsonResponse(200, body);
   };
 
   const release = async (request: Request, encodedId: string): Promise<Response> => {
@@ -147,7 +145,7 @@ export function createLockHandler(options: LockHandlerOptions): LockHandler {
     return fail(409, { code: 'not-holder', message: '[page-lock] Someone else holds this lock' });
   };
 
-  const route = async (request: Request, url: URL, match: LockRoute): Promise<Response> => {
+  const route = async (request: Request, search: string, match: LockRoute): Promise<Response> => {
     const method = request.method.toUpperCase();
     if (!ALLOWED_METHODS[match.kind].includes(method)) throw methodNotAllowed(method, match);
     const refusal = method === 'GET' ? null : crossSiteRefusal(request, originPolicy);
@@ -157,14 +155,15 @@ export function createLockHandler(options: LockHandlerOptions): LockHandler {
 
     const user = await requireUser(request);
     if (match.kind === 'batch') {
-      const ids = queryIds(url.searchParams);
-      const clientId = queryClientId(url.searchParams);
+      const params = new URLSearchParams(search);
+      const ids = queryIds(params);
+      const clientId = queryClientId(params);
       const locks = await service.getMany(ids, { user, clientId });
       return json(200, { locks, ttlMs: service.ttl });
     }
     const resourceId = decodeResourceId(match.encodedId);
     if (method === 'GET') {
-      const clientId = queryClientId(url.searchParams);
+      const clientId = queryClientId(new URLSearchParams(search));
       return json(200, await service.get(resourceId, { user, clientId }));
     }
     const body = await readJsonBody(request, bodyLimits);
@@ -201,16 +200,12 @@ export function createLockHandler(options: LockHandlerOptions): LockHandler {
 
   return async (request) => {
     try {
-      const url = new URL(request.url);
-      const match = matchRoute(url.pathname, basePath);
+      const { pathname, search } = splitRequestUrl(request.url);
+      const match = matchRoute(pathname, basePath);
       if (!match) {
-        throw new LockRequestError(
-          404,
-          'not-found',
-          `[page-lock] No lock route at ${url.pathname}`,
-        );
+        throw new LockRequestError(404, 'not-found', `[page-lock] No lock route at ${pathname}`);
       }
-      return await route(request, url, match);
+      return await route(request, search, match);
     } catch (error) {
       if (error instanceof LockRequestError) return fail(error.status, error, error.headers);
       return lockErrorResponse(error, {

@@ -34,7 +34,7 @@ export async function readJsonBody(
 
   let text: string;
   try {
-    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+    text = UTF8.decode(bytes);
   } catch {
     throw malformed('is not valid UTF-8');
   }
@@ -51,6 +51,9 @@ export async function readJsonBody(
   return parsed as Record<string, unknown>;
 }
 
+/** Stateless between calls (no `stream` option), so one decoder serves every request. */
+const UTF8 = new TextDecoder('utf-8', { fatal: true });
+
 async function readCapped(
   request: Request,
   maxBytes: number,
@@ -60,22 +63,26 @@ async function readCapped(
   const reader = request.body.getReader();
   const chunks: Uint8Array[] = [];
   let total = 0;
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  // One deadline for the whole body, not per chunk: a byte every few seconds must not keep it open.
-  const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => {
-      reader.cancel().catch(() => {});
-      reject(timedOut(timeoutMs));
-    }, timeoutMs);
-  });
+  // One deadline for the whole body, not per chunk: a byte every few seconds must not keep it
+  // open. Cancelling the reader ends the pending read (done), so the loop needs no race.
+  let timedOut = false;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    reader.cancel().catch(() => {});
+  }, timeoutMs);
   try {
     for (;;) {
-      const read = reader.read().catch(() => {
+      let read: ReadableStreamReadResult<Uint8Array>;
+      try {
+        read = await reader.read();
+      } catch {
+        if (timedOut) throw timedOutError(timeoutMs);
         // The client went away mid-body (or its stream failed): its request, not our failure.
         throw malformed('could not be read to its end');
-      });
-      const { done, value } = await Promise.race([read, deadline]);
-      if (done) break;
+      }
+      if (timedOut) throw timedOutError(timeoutMs);
+      if (read.done) break;
+      const value = read.value;
       total += value.byteLength;
       if (total > maxBytes) {
         // Stop the sender: nothing more of this body will be read.
@@ -86,14 +93,13 @@ async function readCapped(
     }
   } finally {
     clearTimeout(timer);
-    // Swallow the deadline's rejection once nobody waits on it any more.
-    deadline.catch(() => {});
     try {
       reader.releaseLock();
     } catch {
-      // A read still pending after the deadline: the cancelled stream goes away with the request.
+      // Nothing is pending once the loop is left; a stream that refuses goes with the request.
     }
   }
+  if (chunks.length === 1) return chunks[0] as Uint8Array;
   const bytes = new Uint8Array(total);
   let offset = 0;
   for (const chunk of chunks) {
@@ -111,7 +117,7 @@ function tooLarge(maxBytes: number): LockRequestError {
   );
 }
 
-function timedOut(timeoutMs: number): LockRequestError {
+function timedOutError(timeoutMs: number): LockRequestError {
   return new LockRequestError(
     408,
     'request-timeout',

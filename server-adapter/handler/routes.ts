@@ -33,6 +33,29 @@ export function normalizeBasePath(basePath: string): string {
 }
 
 /**
+ * The path and query of a request's URL, as `new URL(request.url)` gives them (`pathname` still
+ * percent-encoded, `search` with its `?` or empty), without building a URL: a Request's `url` is
+ * already parsed and serialized, so for http(s) the path is what runs from the first `/` after
+ * the host to the first `?` or `#`. Anything else goes through the URL parser.
+ */
+export function splitRequestUrl(url: string): { pathname: string; search: string } {
+  const afterScheme = url.startsWith('https://') ? 8 : url.startsWith('http://') ? 7 : -1;
+  if (afterScheme > 0) {
+    const pathStart = url.indexOf('/', afterScheme);
+    const hash = url.indexOf('#', afterScheme);
+    const end = hash < 0 ? url.length : hash;
+    if (pathStart >= 0 && pathStart < end && !url.slice(afterScheme, pathStart).includes('?')) {
+      const query = url.indexOf('?', pathStart);
+      const pathEnd = query < 0 || query > end ? end : query;
+      const search = pathEnd < end ? url.slice(pathEnd, end) : '';
+      return { pathname: url.slice(pathStart, pathEnd), search: search === '?' ? '' : search };
+    }
+  }
+  const parsed = new URL(url);
+  return { pathname: parsed.pathname, search: parsed.search };
+}
+
+/**
  * Finds the route of a URL path (as `new URL(request.url).pathname` gives it: still
  * percent-encoded, so an id holding `/` arrives as one `%2F` segment). Ids are left encoded
  * here; {@link decodeResourceId} decodes them once the request is known to be allowed.

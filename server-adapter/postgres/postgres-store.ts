@@ -9,7 +9,7 @@ import {
   type ResourceRecord,
   type RuleOutcome,
 } from '../store/lock-rules';
-import type { DecidedAt, LockStore, StoredLock } from '../store/lock-store';
+import type { DecidedAt, LockStore, StoreAcquireInput, StoredLock } from '../store/lock-store';
 import { DEFAULT_POSTGRES_TABLE, lockTableDdl, parseTableName } from './postgres-schema';
 
 /** The result of a query, as `pg` gives it. */
@@ -20,7 +20,8 @@ export interface PostgresQueryResult {
 
 /** A connection checked out of the pool, as `pg`'s `PoolClient` is. */
 export interface PostgresLockConnection {
-  query(text: string, values?: unknown[]): Promise<PostgresQueryResult>;
+  /** Without values, `text` may hold several statements: then `pg` answers one result each. */
+  query(text: string, values?: unknown[]): Promise<PostgresQueryResult | PostgresQueryResult[]>;
   /** Back to the pool; with an error (or `true`) the pool destroys the connection instead. */
   release(error?: Error | boolean): void;
   /** `pg` emits `error` on a connection whose socket dies; the store listens while it holds one. */
@@ -138,17 +139,46 @@ export function createPostgresLockStore(options: PostgresLockStoreOptions): Post
   // the same statements run with the given `now` as a parameter instead.
   const nowSql = (param: string): string => (byStoreClock ? STORE_NOW : `${param}::bigint`);
   const sql = {
-    // One simple-protocol query (no parameters), so no extra round trip: BEGIN and a
-    // lock_timeout that ends with the transaction.
-    begin: `BEGIN ISOLATION LEVEL READ COMMITTED; SET LOCAL lock_timeout = ${lockTimeoutMs}`,
-    selectForUpdate: `WITH row_lock AS MATERIALIZED (
-               SELECT fence, lock, endings FROM ${t} WHERE resource_id = $1 FOR UPDATE)
+    // One simple-protocol query (no parameters, so several statements may share it): BEGIN, a
+    // lock_timeout that ends with the transaction, and the statement that locks the row and
+    // reads the clock once it has it. The resource id goes in as a quoted literal.
+    lockRow: (resourceId: string) =>
+      `BEGIN ISOLATION LEVEL READ COMMITTED; SET LOCAL lock_timeout = ${lockTimeoutMs};
+             WITH row_lock AS MATERIALIZED (
+               SELECT fence, lock, endings FROM ${t} WHERE resource_id = ${quoteLiteral(resourceId)} FOR UPDATE)
              SELECT r.fence, r.lock, r.endings, ${STORE_NOW} AS now
              FROM (SELECT 1) AS one LEFT JOIN row_lock AS r ON true`,
-    insert: `INSERT INTO ${t} (resource_id, fence, lock, expires_at, endings)
-             VALUES ($1, $2, $3, $4, $5) ON CONFLICT (resource_id) DO NOTHING`,
-    update: `UPDATE ${t} SET fence = $2, lock = $3, expires_at = $4, endings = $5
-             WHERE resource_id = $1`,
+    // The write and COMMIT, again in one simple-protocol query.
+    insert: (values: string) =>
+      `INSERT INTO ${t} (resource_id, fence, lock, expires_at, endings)
+             VALUES ${values} ON CONFLICT (resource_id) DO NOTHING; COMMIT`,
+    update: ([id, fence, lock, expiresAt, endings]: string[]) =>
+      `UPDATE ${t} SET fence = ${fence}, lock = ${lock}, expires_at = ${expiresAt},
+             endings = ${endings} WHERE resource_id = ${id}; COMMIT`,
+    /**
+     * A refresh of a live lease by its holder, in one statement (one round trip): the row is
+     * locked only when the token and the holder match (waiting at most lockTimeoutMs, set for
+     * this statement's own transaction), the clock is read once the lock is taken, and the lease
+     * moves only while it is live by that clock. No row back: not that case; the rules decide.
+     * $1 id, $2 token, $3 holder id, $4 holder JSON, $5 ttl (store clock) or the new expiresAt
+     * as JSON (service clock), $6 the service's now, $7 the new expires_at column.
+     */
+    refresh: `WITH settings AS MATERIALIZED (
+               SELECT set_config('lock_timeout', '${lockTimeoutMs}', true) AS lock_timeout),
+             held AS MATERIALIZED (
+               SELECT t.resource_id FROM ${t} AS t, settings
+               WHERE t.resource_id = $1 AND t.lock->>'token' = $2 AND t.lock->'holder'->>'id' = $3
+               FOR UPDATE OF t),
+             clock AS MATERIALIZED (
+               SELECT ${byStoreClock ? STORE_NOW : '$6::float8'} AS now FROM held)
+             UPDATE ${t} AS t SET
+               lock = jsonb_set(jsonb_set(t.lock, '{holder}', $4::jsonb), '{expiresAt}',
+                 ${byStoreClock ? 'to_jsonb(clock.now + $5::bigint)' : '$5::jsonb'}),
+               expires_at = ${byStoreClock ? 'clock.now + $5::bigint' : '$7::bigint'}
+             FROM clock
+             WHERE t.resource_id = $1 AND t.lock->>'token' = $2 AND t.lock->'holder'->>'id' = $3
+               AND (t.lock->>'expiresAt')::float8 > clock.now
+             RETURNING t.lock, clock.now`,
     selectRecord: `SELECT r.fence, r.lock, r.endings, ${STORE_NOW} AS now
              FROM (SELECT 1) AS one LEFT JOIN ${t} AS r ON r.resource_id = $1`,
     selectLive: `WITH clock AS MATERIALIZED (SELECT ${nowSql('$2')} AS now)
@@ -186,20 +216,24 @@ export function createPostgresLockStore(options: PostgresLockStoreOptions): Post
     return now;
   };
 
-  const rowValues = (record: ResourceRecord): unknown[] => [
-    record.resourceId,
-    record.fence,
-    record.lock === null ? null : JSON.stringify(record.lock),
+  /** A record as SQL literals: id, fence, lock, expires_at, endings. */
+  const rowLiterals = (record: ResourceRecord): string[] => [
+    quoteLiteral(record.resourceId),
+    integerLiteral(record.fence),
+    record.lock === null ? 'NULL' : `${quoteLiteral(JSON.stringify(record.lock))}::jsonb`,
     // A bigint column: a clock or ttl with a fraction of a ms is rounded so that the column
     // never says lapsed when the lock (checked exactly by `isLive`) is live. See `sqlNow`.
-    record.lock === null ? null : Math.ceil(record.lock.expiresAt),
-    JSON.stringify(record.endings),
+    record.lock === null ? 'NULL' : integerLiteral(Math.ceil(record.lock.expiresAt)),
+    `${quoteLiteral(JSON.stringify(record.endings))}::jsonb`,
   ];
 
   /**
-   * One transaction: lock the row, decide with the shared rule, write back. A resource without
-   * a row gets one only when the rule changes something; if another transaction inserted it
-   * meanwhile, the row is locked and the rule decides again from what that one wrote.
+   * One transaction in two round trips: BEGIN, lock the row and read the clock (one query);
+   * decide with the shared rule; write back and COMMIT (one query; COMMIT alone when nothing
+   * changed). A resource without a row gets one only when the rule changes something; if
+   * another transaction inserted it meanwhile (the INSERT did nothing, so nothing was written),
+   * the call starts again and decides from what that one wrote, under its row lock. Rows are
+   * never deleted, so that happens at most once.
    */
   const atomically = <Result>(
     resourceId: string,
@@ -207,26 +241,51 @@ export function createPostgresLockStore(options: PostgresLockStoreOptions): Post
     rule: (record: ResourceRecord | null, now: number) => RuleOutcome<Result>,
   ): Promise<DecidedAt<Result>> =>
     withConnection(pool, explain, async (db) => {
-      await db.query(sql.begin);
-      const lockRow = async () => {
-        const row = (await db.query(sql.selectForUpdate, [resourceId])).rows[0];
-        return { record: recordOf(resourceId, row), now: decidedNow(given, row) };
-      };
-      let { record, now } = await lockRow();
-      let outcome = rule(record, now);
-      if (outcome.next && record === null) {
-        const inserted = await db.query(sql.insert, rowValues(outcome.next));
-        if (inserted.rowCount === 1) {
+      for (let attempt = 0; ; attempt++) {
+        const row = lastResult(await db.query(sql.lockRow(resourceId))).rows[0];
+        const record = recordOf(resourceId, row);
+        const now = decidedNow(given, row);
+        const outcome = rule(record, now);
+        if (!outcome.next) {
           await db.query('COMMIT');
           return { ...outcome.result, now };
         }
-        ({ record, now } = await lockRow());
-        outcome = rule(record, now);
+        const values = rowLiterals(outcome.next);
+        if (record !== null) {
+          await db.query(sql.update(values));
+          return { ...outcome.result, now };
+        }
+        const [inserted] = results(await db.query(sql.insert(`(${values.join(', ')})`)));
+        if (inserted?.rowCount === 1) return { ...outcome.result, now };
+        if (attempt > 0) {
+          throw new Error('[page-lock] [postgres] A new row was neither inserted nor found');
+        }
       }
-      if (outcome.next) await db.query(sql.update, rowValues(outcome.next));
-      await db.query('COMMIT');
-      return { ...outcome.result, now };
     });
+
+  /**
+   * The fast path of a refresh (one statement, see `sql.refresh`): the lock, or null when the
+   * token is not the holder's live lease and the full rule path must decide.
+   */
+  const refreshed = async (
+    input: StoreAcquireInput & { token: string },
+  ): Promise<DecidedAt<{ outcome: 'refreshed'; lock: StoredLock }> | null> => {
+    const holder = JSON.stringify(input.holder);
+    const common = [input.resourceId, input.token, input.holder.id, holder];
+    let values: unknown[];
+    if (byStoreClock) {
+      // By Postgres' clock the new expiresAt is computed in SQL, exactly only for a whole ttl.
+      if (!Number.isSafeInteger(input.ttl)) return null;
+      values = [...common, input.ttl];
+    } else {
+      const expiresAt = input.now + input.ttl;
+      values = [...common, JSON.stringify(expiresAt), input.now, Math.ceil(expiresAt)];
+    }
+    const row = (await query(sql.refresh, values)).rows[0];
+    if (!row) return null;
+    const lock = (row as unknown as LockRow).lock as StoredLock;
+    return { outcome: 'refreshed', lock, now: decidedNow(input.now, row) };
+  };
 
   const explain = (error: unknown): unknown => explained(error, table.text, lockTimeoutMs);
 
@@ -256,6 +315,10 @@ export function createPostgresLockStore(options: PostgresLockStoreOptions): Post
       });
     },
     async acquire(input) {
+      if (input.token !== undefined) {
+        const fast = await refreshed({ ...input, token: input.token });
+        if (fast) return fast;
+      }
       return atomically(input.resourceId, input.now, (record, now) =>
         applyAcquire(record, { ...input, now }),
       );
@@ -294,6 +357,40 @@ export function createPostgresLockStore(options: PostgresLockStoreOptions): Post
       return ended;
     },
   };
+}
+
+/** The results of a query that may hold several statements, one per statement. */
+function results(answer: PostgresQueryResult | PostgresQueryResult[]): PostgresQueryResult[] {
+  return Array.isArray(answer) ? answer : [answer];
+}
+
+function lastResult(answer: PostgresQueryResult | PostgresQueryResult[]): PostgresQueryResult {
+  const all = results(answer);
+  const last = all[all.length - 1];
+  if (!last) throw new Error('[page-lock] [postgres] A query answered no result');
+  return last;
+}
+
+/**
+ * A string as an SQL literal, for the simple-protocol queries that fold BEGIN and COMMIT into a
+ * statement (parameters need the extended protocol, one statement per query): quotes and
+ * backslashes doubled, and the `E''` form when a backslash is there, so it reads the same
+ * whatever `standard_conforming_strings` says (what `pg`'s own `escapeLiteral` does). A NUL would
+ * cut the query short: refused (no store keeps one; the service answers it as bad input).
+ */
+export function quoteLiteral(text: string): string {
+  if (text.includes('\0')) {
+    throw new Error('[page-lock] [postgres] A value holds a NUL, which Postgres cannot keep');
+  }
+  const quoted = `'${text.replace(/'/g, "''")}'`;
+  return text.includes('\\') ? ` E${quoted.replace(/\\/g, '\\\\')}` : quoted;
+}
+
+function integerLiteral(value: number): string {
+  if (!Number.isSafeInteger(value)) {
+    throw new Error(`[page-lock] [postgres] ${value} is not a whole number a bigint can keep`);
+  }
+  return String(value);
 }
 
 /**

@@ -50,7 +50,7 @@ if (postgresUrl) {
       const pool = new pg.Pool({ connectionString: postgresUrl, max: 2 });
       pool.on('error', () => {});
       const table = `page_lock_review_${randomBytes(6).toString('hex')}`;
-      const store = createPostgresLockStore({ pool, table });
+      const store = createPostgresLockStore({ pool, table, clock: 'service' });
       await store.migrate();
       cleanups.push(async () => {
         await pool.query(`DROP TABLE IF EXISTS ${table}`);
@@ -75,7 +75,7 @@ if (redisUrl) {
         } while (cursor !== '0');
         await client.quit();
       });
-      return createRedisLockStore({ client, prefix });
+      return createRedisLockStore({ client, prefix, clock: 'service', warnIfVolatile: false });
     },
   ]);
 }
