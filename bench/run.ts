@@ -7,6 +7,8 @@
  *   are set.
  * - Handler: the same life through the Web handler (Request → Response, JSON both ways) against
  *   calling the service directly.
+ * - Refresh against raw anchors (bench/refresh.ts): a holder refreshing 200 leases through the
+ *   service (or the Web handler) against the least the same backend can do for it.
  * - Size: each built entry, minified and gzipped with its peers external, against
  *   @tanstack/react-query bundled the same way (what an app already ships to use page-lock).
  */
@@ -21,6 +23,7 @@ import {
   createMemoryLockStore,
   type LockStore,
 } from '../server-adapter';
+import { refreshRows } from './refresh';
 
 const user = { id: 'u1', name: 'Bench' };
 const RESOURCES = 50;
@@ -193,7 +196,7 @@ async function sizes() {
     'react/jsx-runtime',
   ]);
   const browserEntries = new Set(['index', 'core', 'msw']);
-  const entries = ['index', 'core', 'msw', 'server', 'next', 'sqlite', 'redis', 'postgres'];
+  const entries = ['index', 'core', 'msw', 'server', 'next', 'node', 'sqlite', 'redis', 'postgres'];
   const rows = [] as Array<{ name: string; bytes: number }>;
   rows.push({
     name: 'page-lock, as an editor imports it (provider, hooks, overlay, HTTP adapter)',
@@ -213,6 +216,19 @@ async function main() {
   console.log(
     `page-lock benchmarks — ${new Date().toISOString()}, Node ${process.version}, best of ${ROUNDS} rounds\n`,
   );
+
+  const refresh = await refreshRows({ rounds: ROUNDS, ms: Number(process.env.BENCH_MS ?? 400) });
+  console.log('Refresh against its raw anchor (calls one after another, 200 leases)\n');
+  console.log(
+    '| path | ours/s | raw anchor | anchor/s | ratio |\n| --- | ---: | --- | ---: | ---: |',
+  );
+  for (const r of refresh) {
+    console.log(
+      `| ${r.name} | ${Math.round(r.ours)} | ${r.anchorName} | ${Math.round(r.anchor)} | ${ratio(r.ours, r.anchor)} |`,
+    );
+  }
+  if (process.env.BENCH_ONLY === 'refresh') return;
+  console.log('');
 
   const { candidates, cleanup } = await storeCandidates();
   try {
