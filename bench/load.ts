@@ -14,13 +14,13 @@
  * /proc of the next-server process); the constant route at the same rate; then each route's
  * maximum (requests back to back on a fixed number of connections).
  */
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import http from 'node:http';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { DEMO_DIR, ensureDemoBuilt, NEXT_BIN } from '../test/e2e/support/demo-build';
+import { freePort, startNextServer, stopNextServer } from '../test/e2e/support/next-server';
 
 const EDITORS = Number(process.env.LOAD_EDITORS ?? 10_000);
 /** The real poll (the library's default) and the compressed one the bench runs at. */
@@ -353,69 +353,24 @@ async function atMaximum(ms: number, request: () => Promise<Answer>): Promise<Re
   return recorder;
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => {
-        if (address && typeof address === 'object') resolve(address.port);
-        else reject(new Error('[page-lock] [bench:load] No free port'));
-      });
-    });
-  });
-}
-
-async function startServer(port: number, dataDir: string): Promise<ChildProcess> {
-  const child = spawn(
-    process.execPath,
-    [NEXT_BIN, 'start', '--hostname', '127.0.0.1', '--port', String(port)],
-    {
-      cwd: DEMO_DIR,
-      detached: true,
-      stdio: ['ignore', 'pipe', 'pipe'],
-      env: {
-        ...process.env,
-        NODE_ENV: 'production',
-        NEXT_TELEMETRY_DISABLED: '1',
-        PAGE_LOCK_DATA_DIR: dataDir,
-        PAGE_LOCK_TTL_MS: String(TTL_MS),
-        PAGE_LOCK_POLL_MS: String(POLL_MS),
-        PAGE_LOCK_BENCH_CONSTANT: '1',
-        PAGE_LOCK_REDIS_URL: '',
-        PAGE_LOCK_POSTGRES_URL: '',
-      },
+/** The demo on loopback, with the bench's anchor route switched on; ready once that answers. */
+function startServer(port: number, dataDir: string): Promise<ChildProcess> {
+  return startNextServer({
+    cwd: DEMO_DIR,
+    nextBin: NEXT_BIN,
+    port,
+    hostname: '127.0.0.1',
+    label: 'bench:load',
+    env: {
+      PAGE_LOCK_DATA_DIR: dataDir,
+      PAGE_LOCK_TTL_MS: String(TTL_MS),
+      PAGE_LOCK_POLL_MS: String(POLL_MS),
+      PAGE_LOCK_BENCH_CONSTANT: '1',
+      PAGE_LOCK_REDIS_URL: '',
+      PAGE_LOCK_POSTGRES_URL: '',
     },
-  );
-  let output = '';
-  child.stdout?.on('data', (chunk) => {
-    output += chunk;
+    isReady: async () => (await send(port, 'GET', '/api/bench-constant', 'alice')).status === 200,
   });
-  child.stderr?.on('data', (chunk) => {
-    output += chunk;
-  });
-  const deadline = Date.now() + 30_000;
-  while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`next start exited:\n${output}`);
-    try {
-      const answer = await send(port, 'GET', '/api/bench-constant', 'alice');
-      if (answer.status === 200) return child;
-    } catch {
-      // Not listening yet.
-    }
-    await sleep(100);
-  }
-  throw new Error(`next start did not answer within 30 s:\n${output}`);
-}
-
-function stopServer(child: ChildProcess): void {
-  if (child.pid === undefined || child.exitCode !== null) return;
-  try {
-    process.kill(-child.pid, 'SIGTERM');
-  } catch {
-    // Already gone.
-  }
 }
 
 const ms = (n: number) => `${n.toFixed(1)} ms`;
@@ -427,7 +382,7 @@ async function main() {
   const child = await startServer(port, dataDir);
   const hardStop = setTimeout(() => {
     console.error('[page-lock] [bench:load] Hard deadline reached: stopping');
-    stopServer(child);
+    void stopNextServer(child);
     process.exit(1);
   }, HARD_DEADLINE_MS);
   hardStop.unref();
@@ -549,9 +504,8 @@ async function main() {
     }
   } finally {
     clearTimeout(hardStop);
-    stopServer(child);
+    await stopNextServer(child);
     agent.destroy();
-    await sleep(500);
     rmSync(dataDir, { recursive: true, force: true });
   }
 }

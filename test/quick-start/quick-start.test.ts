@@ -1,4 +1,4 @@
-import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { type ChildProcess, execFile } from 'node:child_process';
 import {
   cpSync,
   existsSync,
@@ -10,7 +10,6 @@ import {
   symlinkSync,
   writeFileSync,
 } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -23,6 +22,7 @@ import {
   launchChromium,
 } from '../e2e/support/chromium';
 import { ensurePackageBuilt } from '../e2e/support/demo-build';
+import { freePort, startNextServer, stopNextServer } from '../e2e/support/next-server';
 import { fileSnippets, installedPackages, readmeSection } from './readme-snippets';
 
 /**
@@ -144,70 +144,15 @@ function installPackages(app: string, names: readonly string[], packageDir: stri
   }
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => {
-        if (address && typeof address === 'object') resolve(address.port);
-        else reject(new Error('[page-lock] [quick-start] Could not find a free port'));
-      });
-    });
-  });
-}
-
 /** `next start` on loopback, in its own process group; resolves once it answers. */
-async function startNext(app: string, port: number): Promise<ChildProcess> {
-  const child = spawn(
-    process.execPath,
-    [nextBin(app), 'start', '--hostname', '127.0.0.1', '--port', String(port)],
-    {
-      cwd: app,
-      env: { ...process.env, NODE_ENV: 'production', NEXT_TELEMETRY_DISABLED: '1' },
-      detached: true,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    },
-  );
-  let output = '';
-  child.stdout?.on('data', (chunk) => {
-    output += chunk;
+function startNext(app: string, port: number): Promise<ChildProcess> {
+  return startNextServer({
+    cwd: app,
+    nextBin: nextBin(app),
+    port,
+    hostname: '127.0.0.1',
+    label: 'quick-start',
   });
-  child.stderr?.on('data', (chunk) => {
-    output += chunk;
-  });
-  const deadline = Date.now() + 30_000;
-  while (Date.now() < deadline) {
-    if (child.exitCode !== null)
-      throw new Error(`next start exited (${child.exitCode}):\n${output}`);
-    try {
-      if ((await fetch(`http://127.0.0.1:${port}/`)).status < 500) return child;
-    } catch {
-      // Not listening yet.
-    }
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  stopNext(child);
-  throw new Error(`next start did not answer within 30 s:\n${output}`);
-}
-
-function stopNext(child: ChildProcess | undefined): Promise<void> {
-  const pid = child?.pid;
-  if (!child || pid === undefined || child.exitCode !== null || child.signalCode !== null) {
-    return Promise.resolve();
-  }
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  const signal = (name: NodeJS.Signals) => {
-    try {
-      process.kill(-pid, name);
-    } catch {
-      // Already gone.
-    }
-  };
-  signal('SIGTERM');
-  const kill = setTimeout(() => signal('SIGKILL'), 5_000);
-  return exited.finally(() => clearTimeout(kill));
 }
 
 const nextBin = (app: string) => path.join(app, 'node_modules/next/dist/bin/next');
@@ -272,7 +217,7 @@ describe.skipIf(!isChromiumInstalled())('the README quick start, built and run',
 
   afterAll(async () => {
     await browser?.close();
-    await stopNext(server);
+    await stopNextServer(server);
     if (app && KEEP_APP) log(`kept the app in ${app}`);
     else if (app) rmSync(app, { recursive: true, force: true });
   });
