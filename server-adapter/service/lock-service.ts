@@ -406,37 +406,33 @@ export function createLockService(options: LockServiceOptions): LockService {
       }
       for (const id of resourceIds) checkResourceId(id, at, 'ids');
       if (viewer) checkUser(viewer.user, at);
-      // No prototype: an id such as "__proto__" must be an entry, not the object's prototype.
-      const entries: Record<string, BatchStatusEntry> = Object.create(null);
-      const visible: string[] = [];
       const verdicts = await Promise.all(
         resourceIds.map((id) => (viewer ? allowed(viewer.user, id, 'observe') : true)),
       );
-      resourceIds.forEach((id, index) => {
-        if (verdicts[index]) visible.push(id);
-        else entries[id] = { status: 'forbidden' };
-      });
+      const visible = resourceIds.filter((_, index) => verdicts[index]);
       const found =
         visible.length === 0
           ? new Map<string, StoredLock>()
           : await call('getMany', at, () => store.getMany(visible, { now: at }));
-      for (const id of visible) {
+      // No prototype: an id such as "__proto__" must be an entry, not the object's prototype.
+      // Filled in the order asked, whatever was refused.
+      const entries: Record<string, BatchStatusEntry> = Object.create(null);
+      resourceIds.forEach((id, index) => {
         const stored = found.get(id);
-        if (!stored) {
+        if (!verdicts[index]) {
+          entries[id] = { status: 'forbidden' };
+        } else if (!stored) {
           entries[id] = { status: 'free' };
-          continue;
+        } else {
+          const lock = toPublicLock(stored);
+          const self = viewer !== undefined && isSelf(viewer.user, lock);
+          entries[id] =
+            self && viewer.clientId !== undefined && stored.clientId === viewer.clientId
+              ? { status: 'held', lock, isSelf: true }
+              : { status: 'locked', lock, isSelf: self };
         }
-        const lock = toPublicLock(stored);
-        const self = viewer !== undefined && isSelf(viewer.user, lock);
-        entries[id] =
-          self && viewer.clientId !== undefined && stored.clientId === viewer.clientId
-            ? { status: 'held', lock, isSelf: true }
-            : { status: 'locked', lock, isSelf: self };
-      }
-      // Answer in the order asked, whatever was refused.
-      const ordered: Record<string, BatchStatusEntry> = Object.create(null);
-      for (const id of resourceIds) ordered[id] = entries[id] as BatchStatusEntry;
-      return ordered;
+      });
+      return entries;
     },
 
     async list() {
