@@ -20,6 +20,7 @@ export default defineConfig({
   entry: {
     index: 'src/index.ts',
     core: 'src/core/index.ts',
+    memory: 'src/memory/index.ts',
     msw: 'src/msw/index.ts',
     server: 'server-adapter/index.ts',
     next: 'server-adapter/next/index.ts',

@@ -61,6 +61,7 @@ const packageEntries = [
   { find: /^page-lock\/next$/, replacement: sourceEntry('./server-adapter/next/index.ts') },
   { find: /^page-lock\/sqlite$/, replacement: sourceEntry('./server-adapter/sqlite/index.ts') },
   { find: /^page-lock\/core$/, replacement: sourceEntry('./src/core/index.ts') },
+  { find: /^page-lock\/memory$/, replacement: sourceEntry('./src/memory/index.ts') },
   { find: /^page-lock\/node$/, replacement: sourceEntry('./server-adapter/node/index.ts') },
 ];
 

@@ -195,8 +195,19 @@ async function sizes() {
     'react-dom',
     'react/jsx-runtime',
   ]);
-  const browserEntries = new Set(['index', 'core', 'msw']);
-  const entries = ['index', 'core', 'msw', 'server', 'next', 'node', 'sqlite', 'redis', 'postgres'];
+  const browserEntries = new Set(['index', 'core', 'memory', 'msw']);
+  const entries = [
+    'index',
+    'core',
+    'memory',
+    'msw',
+    'server',
+    'next',
+    'node',
+    'sqlite',
+    'redis',
+    'postgres',
+  ];
   const rows = [] as Array<{ name: string; bytes: number }>;
   rows.push({
     name: 'page-lock, as an editor imports it (provider, hooks, overlay, HTTP adapter)',

@@ -1,5 +1,5 @@
-export type { Lock, LockAction, LockUser, LostReason } from '../src/core/protocol';
-export { LOCK_TOKEN_HEADER, PROTOCOL_VERSION } from '../src/core/protocol';
+export type { Lock, LockAction, LockUser, LostReason } from '../src/protocol/protocol';
+export { LOCK_TOKEN_HEADER, PROTOCOL_VERSION } from '../src/protocol/protocol';
 export {
   type LockErrorResponseOptions,
   lockErrorResponse,

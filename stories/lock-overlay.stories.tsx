@@ -2,8 +2,8 @@ import type { Meta, StoryObj } from '@storybook/react-vite';
 import { delay, HttpResponse, http } from 'msw';
 import { type CSSProperties, type ReactNode, useId, useState } from 'react';
 import { expect, userEvent, waitFor, within } from 'storybook/test';
-import { PROTOCOL_VERSION, PROTOCOL_VERSION_HEADER } from '../src/core/protocol';
 import { createLockHandlers } from '../src/msw';
+import { PROTOCOL_VERSION, PROTOCOL_VERSION_HEADER } from '../src/protocol/protocol';
 import { LockOverlay, type LockOverlayMessages, type LockOverlayProps } from '../src/react/overlay';
 import { PageLockProvider } from '../src/react/page-lock-provider';
 import {

@@ -1,4 +1,4 @@
-import type { Lock, LockUser } from '../../src/core/protocol';
+import type { Lock, LockUser } from '../../src/protocol/protocol';
 import type { HeldResult, LockService } from '../service/lock-service';
 import { lockErrorResponse } from './lock-error-response';
 import { createOriginPolicy, crossSiteRefusal } from './origin-check';

@@ -1,4 +1,4 @@
-import type { ErrorCode, Lock } from '../../src/core/protocol';
+import type { ErrorCode, Lock } from '../../src/protocol/protocol';
 
 /**
  * A request the handler refuses before it reaches the service (bad route, method, origin, body

@@ -1,4 +1,4 @@
-import { MAX_BATCH_IDS, randomIdProblem, resourceIdProblem } from '../../src/core/protocol';
+import { MAX_BATCH_IDS, randomIdProblem, resourceIdProblem } from '../../src/protocol/protocol';
 import { badField } from './request-error';
 
 /** A required random id (`clientId`, `token`): see `randomIdProblem`. */

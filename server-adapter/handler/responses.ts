@@ -5,7 +5,7 @@ import {
   type LostReason,
   PROTOCOL_VERSION,
   PROTOCOL_VERSION_HEADER,
-} from '../../src/core/protocol';
+} from '../../src/protocol/protocol';
 
 /**
  * Headers every protocol response carries, 204s included. Lock state changes by the second: no

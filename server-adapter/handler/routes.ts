@@ -1,4 +1,4 @@
-import { resourceIdProblem } from '../../src/core/protocol';
+import { resourceIdProblem } from '../../src/protocol/protocol';
 import { badField, LockRequestError } from './request-error';
 
 /** The protocol's routes under the base path (DESIGN.md, "Wire protocol"). */

@@ -1,4 +1,4 @@
-import type { LockUser } from '../../src/core/protocol';
+import type { LockUser } from '../../src/protocol/protocol';
 import {
   applyCheck,
   isLive,

@@ -1,4 +1,4 @@
-import type { ErrorCode, Lock, LockAction, LostReason } from '../../src/core/protocol';
+import type { ErrorCode, Lock, LockAction, LostReason } from '../../src/protocol/protocol';
 
 /** The base of every error page-lock throws on purpose; `code` is the wire protocol's. */
 export class PageLockError extends Error {

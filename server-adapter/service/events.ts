@@ -1,4 +1,4 @@
-import type { Lock, LockUser } from '../../src/core/protocol';
+import type { Lock, LockUser } from '../../src/protocol/protocol';
 
 /** What the service tells `onEvent`, for audit logs and metrics. `at` is the service's clock. */
 export type LockEvent =

@@ -10,7 +10,7 @@ import {
   randomIdProblem,
   resourceIdProblem,
   storableText,
-} from '../../src/core/protocol';
+} from '../../src/protocol/protocol';
 import type { LockEnding, LockStore, StoredLock } from '../store/lock-store';
 import {
   LockForbiddenError,

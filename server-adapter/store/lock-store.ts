@@ -1,4 +1,4 @@
-import type { Lock, LockUser } from '../../src/core/protocol';
+import type { Lock, LockUser } from '../../src/protocol/protocol';
 
 /**
  * A lock as the store keeps it: the public {@link Lock} plus what only the holder may know.

@@ -1,4 +1,4 @@
-import type { Lock } from '../core/protocol';
+import type { Lock } from '../protocol/protocol';
 import type { Clock, LeftAs, LockMachine, Phase, Seen } from './lock-state';
 
 // The machine's small pure helpers: how a phase is built, read and left behind.

@@ -1,7 +1,7 @@
 import { queryOptions } from '@tanstack/react-query';
 import type { LockAdapter } from '../core/adapter';
 import { getTabClientId } from '../core/client-id';
-import { type BatchStatusResponse, MAX_BATCH_IDS } from '../core/protocol';
+import { type BatchStatusResponse, MAX_BATCH_IDS } from '../protocol/protocol';
 
 /** The first element of every query and mutation key page-lock puts in the app's QueryClient. */
 export const LOCK_QUERY_PREFIX = 'page-lock';

@@ -3,7 +3,7 @@ import type { LockAdapter, ReleaseOutcome, TakeOverResponse } from '../core/adap
 import { reportLockFailure } from '../core/lock-failure';
 import { getNavigation } from '../core/navigation';
 import { type PageLifecycle, type PageLifecycleEvent, pageLifecycle } from '../core/page-lifecycle';
-import type { LockUser } from '../core/protocol';
+import type { LockUser } from '../protocol/protocol';
 import { type LockChannelMessage, openLockChannel, tellOtherTabs } from './lock-channel';
 import { reduce } from './lock-machine';
 import { initialMachine } from './lock-phase';

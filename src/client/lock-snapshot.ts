@@ -1,5 +1,5 @@
 import type { LockAdapterError } from '../core/adapter';
-import type { Lock, LockUser, LostReason } from '../core/protocol';
+import type { Lock, LockUser, LostReason } from '../protocol/protocol';
 import type { LockMachine } from './lock-state';
 
 /**

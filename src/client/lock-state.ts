@@ -1,5 +1,5 @@
 import type { TakeOverResponse } from '../core/adapter';
-import type { AcquireResponse, Lock, StatusResponse } from '../core/protocol';
+import type { AcquireResponse, Lock, StatusResponse } from '../protocol/protocol';
 import type { PageLockLostReason } from './lock-snapshot';
 
 /** Someone else's lock as this tab last saw it. */

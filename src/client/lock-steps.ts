@@ -1,4 +1,4 @@
-import type { AcquireResponse, Lock } from '../core/protocol';
+import type { AcquireResponse, Lock } from '../protocol/protocol';
 import { isLeasing, isSelfHolder, looking, offsetAt, seen, tokenOf } from './lock-phase';
 import type { PageLockLostReason } from './lock-snapshot';
 import type { Clock, LeftAs, LockEffect, LockMachine, Phase } from './lock-state';

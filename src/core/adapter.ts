@@ -5,7 +5,7 @@ import type {
   HeldResponse,
   Lock,
   StatusResponse,
-} from './protocol';
+} from '../protocol/protocol';
 
 /** Options every adapter call accepts. */
 export interface AdapterCallOptions {

@@ -1,11 +1,4 @@
 import {
-  type AdapterCallOptions,
-  type LockAdapter,
-  LockAdapterError,
-  type ReleaseOutcome,
-  type TakeOverRefused,
-} from './adapter';
-import {
   type BatchStatusEntry,
   type BatchStatusResponse,
   type ErrorCode,
@@ -19,7 +12,14 @@ import {
   PROTOCOL_VERSION_HEADER,
   resourceIdProblem,
   type StatusResponse,
-} from './protocol';
+} from '../protocol/protocol';
+import {
+  type AdapterCallOptions,
+  type LockAdapter,
+  LockAdapterError,
+  type ReleaseOutcome,
+  type TakeOverRefused,
+} from './adapter';
 
 /** The part of `fetch` the adapter uses; `globalThis.fetch` and MSW-patched fetches fit. */
 export type LockFetch = (input: string, init: RequestInit) => Promise<Response>;

@@ -2,34 +2,7 @@
  * `page-lock/core`: the wire protocol's types and constants, the {@link LockAdapter} contract
  * and its HTTP and in-memory implementations. No React, no directive: importable anywhere.
  */
-export {
-  type AcquireRequest,
-  type AdapterCallOptions,
-  type LockAdapter,
-  LockAdapterError,
-  type LockAdapterErrorKind,
-  type ReleaseOptions,
-  type ReleaseOutcome,
-  type TakeOverRefused,
-  type TakeOverRequest,
-  type TakeOverResponse,
-} from './adapter';
-export {
-  createHttpLockAdapter,
-  type HttpLockAdapterOptions,
-  type LockBeacon,
-  type LockFetch,
-  type LockRequestHeaders,
-} from './http-adapter';
-export { type LockFailureKind, lockFailureOf } from './lock-failure';
-export { createMemoryLockAdapter, type MemoryLockAdapterOptions } from './memory-adapter';
-export {
-  createMemoryLockServer,
-  getDefaultMemoryLockServer,
-  type MemoryLockServer,
-  type MemoryLockServerOptions,
-  type MemoryLockServerUser,
-} from './memory-server';
+
 export {
   type AcquireResponse,
   type BatchStatusEntry,
@@ -50,4 +23,24 @@ export {
   PROTOCOL_VERSION_HEADER,
   resourceIdProblem,
   type StatusResponse,
-} from './protocol';
+} from '../protocol/protocol';
+export {
+  type AcquireRequest,
+  type AdapterCallOptions,
+  type LockAdapter,
+  LockAdapterError,
+  type LockAdapterErrorKind,
+  type ReleaseOptions,
+  type ReleaseOutcome,
+  type TakeOverRefused,
+  type TakeOverRequest,
+  type TakeOverResponse,
+} from './adapter';
+export {
+  createHttpLockAdapter,
+  type HttpLockAdapterOptions,
+  type LockBeacon,
+  type LockFetch,
+  type LockRequestHeaders,
+} from './http-adapter';
+export { type LockFailureKind, lockFailureOf } from './lock-failure';

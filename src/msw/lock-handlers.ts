@@ -3,7 +3,7 @@ import {
   getDefaultMemoryLockServer,
   type MemoryLockServer,
   type MemoryLockServerUser,
-} from '../core/memory-server';
+} from '../memory/memory-server';
 
 export interface LockHandlersOptions {
   /**

@@ -5,7 +5,7 @@ import { lockStatusQueryOptions } from '../client/lock-queries';
 import type { LockAdapter } from '../core/adapter';
 import { reportLockFailure } from '../core/lock-failure';
 import { type PageLifecycle, pageLifecycle } from '../core/page-lifecycle';
-import type { BatchStatusEntry, BatchStatusResponse, Lock, LockUser } from '../core/protocol';
+import type { BatchStatusEntry, BatchStatusResponse, Lock, LockUser } from '../protocol/protocol';
 
 /** What `useLockStatus` tells about one resource. */
 export interface LockStatusView {

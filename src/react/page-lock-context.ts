@@ -4,7 +4,7 @@ import type { QueryClient } from '@tanstack/react-query';
 import { createContext, type RefObject, useContext } from 'react';
 import type { AcquireMode, PageLockCallbacks } from '../client/lock-options';
 import type { LockAdapter } from '../core/adapter';
-import type { LockUser } from '../core/protocol';
+import type { LockUser } from '../protocol/protocol';
 import type { LockStatusHub } from './lock-status-hub';
 
 /** What `<PageLockProvider>` gives the hooks below it. Stable across polls. */

@@ -5,7 +5,7 @@ import { type ReactNode, useContext, useEffect, useLayoutEffect, useMemo, useRef
 import type { AcquireMode, PageLockCallbacks } from '../client/lock-options';
 import type { LockAdapter } from '../core/adapter';
 import { getTabClientId } from '../core/client-id';
-import type { LockUser } from '../core/protocol';
+import type { LockUser } from '../protocol/protocol';
 import { LockStatusHub } from './lock-status-hub';
 import { PageLockContext, type PageLockContextValue } from './page-lock-context';
 import { useLockSession } from './use-lock-session';

@@ -3,7 +3,7 @@
 import { useCallback, useMemo, useRef, useSyncExternalStore } from 'react';
 import type { PageLockOptions } from '../client/lock-options';
 import { idleSnapshot, type PageLockSnapshot } from '../client/lock-snapshot';
-import { resourceIdProblem } from '../core/protocol';
+import { resourceIdProblem } from '../protocol/protocol';
 import { usePageLockContext } from './page-lock-context';
 import { changedTracked, trackProperties } from './track-properties';
 import type { PageLockState } from './types';

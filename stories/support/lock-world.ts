@@ -1,14 +1,14 @@
 import { fn } from 'storybook/test';
 import type { LockAdapter } from '../../src/core/adapter';
 import { createHttpLockAdapter } from '../../src/core/http-adapter';
-import { createMemoryLockAdapter } from '../../src/core/memory-adapter';
+import { createMemoryLockAdapter } from '../../src/memory/memory-adapter';
 import {
   createMemoryLockServer,
   type MemoryLockServer,
   type MemoryLockServerOptions,
-} from '../../src/core/memory-server';
-import type { LockUser } from '../../src/core/protocol';
+} from '../../src/memory/memory-server';
 import { createLockHandlers } from '../../src/msw';
+import type { LockUser } from '../../src/protocol/protocol';
 import { me } from './users';
 
 /** Where this story's own tab sends its lock requests; MSW answers them in the browser. */

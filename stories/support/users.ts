@@ -1,4 +1,4 @@
-import type { LockUser } from '../../src/core/protocol';
+import type { LockUser } from '../../src/protocol/protocol';
 
 /** A round avatar with initials, inline so stories never reach the network for a picture. */
 function initialsAvatar(initials: string, background: string): string {

@@ -9,7 +9,7 @@ import type {
   Lock,
   LockUser,
   StatusResponse,
-} from '../../src/core/protocol';
+} from '../../src/protocol/protocol';
 
 // Every transition of the client's lock, synchronously: no timers, no DOM, no network. One line
 // per case: the state and the event, then the state (phase, and what it shows) and the effects.

@@ -6,7 +6,7 @@ import type {
   LockedResponse,
   LostResponse,
   StatusResponse,
-} from '../../src/core/protocol';
+} from '../../src/protocol/protocol';
 import type { ContractTestApi } from './store-contract';
 
 /**

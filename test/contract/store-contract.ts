@@ -5,8 +5,8 @@ import type {
   StoredLock,
   StoreTakeOverResult,
 } from '../../server-adapter/store/lock-store';
-import type { LockUser } from '../../src/core/protocol';
-import { MAX_RESOURCE_ID_LENGTH } from '../../src/core/protocol';
+import type { LockUser } from '../../src/protocol/protocol';
+import { MAX_RESOURCE_ID_LENGTH } from '../../src/protocol/protocol';
 
 /**
  * A store as the contract suite drives it: the store itself plus a window onto its backend.

@@ -3,9 +3,9 @@ import { delay, HttpResponse, http } from 'msw';
 import { setupServer } from 'msw/node';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createHttpLockAdapter } from '../../src/core/http-adapter';
-import { createMemoryLockServer, type MemoryLockServer } from '../../src/core/memory-server';
-import type { HeldResponse, LockUser } from '../../src/core/protocol';
+import { createMemoryLockServer, type MemoryLockServer } from '../../src/memory/memory-server';
 import { createLockHandlers } from '../../src/msw/lock-handlers';
+import type { HeldResponse, LockUser } from '../../src/protocol/protocol';
 
 // The release on `pagehide`: a beacon when the browser has one, else fetch with keepalive.
 // jsdom has no `navigator.sendBeacon`, so each test stubs one that forwards what the browser

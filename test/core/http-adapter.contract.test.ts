@@ -1,9 +1,9 @@
 import { setupServer } from 'msw/node';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createHttpLockAdapter } from '../../src/core/http-adapter';
-import { createMemoryLockServer } from '../../src/core/memory-server';
-import type { LockUser } from '../../src/core/protocol';
+import { createMemoryLockServer } from '../../src/memory/memory-server';
 import { createLockHandlers } from '../../src/msw/lock-handlers';
+import type { LockUser } from '../../src/protocol/protocol';
 import { runLockAdapterContract } from '../contract/adapter-contract';
 
 // The HTTP adapter over Node's real fetch, answered by MSW from a memory lock server: the same

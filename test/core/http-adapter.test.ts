@@ -3,9 +3,9 @@ import { setupServer } from 'msw/node';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { LockAdapterError } from '../../src/core/adapter';
 import { createHttpLockAdapter } from '../../src/core/http-adapter';
-import { createMemoryLockServer, type MemoryLockServer } from '../../src/core/memory-server';
-import type { LockUser } from '../../src/core/protocol';
+import { createMemoryLockServer, type MemoryLockServer } from '../../src/memory/memory-server';
 import { createLockHandlers } from '../../src/msw/lock-handlers';
+import type { LockUser } from '../../src/protocol/protocol';
 
 const baseUrl = 'http://app.test/api/locks';
 const alice: LockUser = { id: 'alice', name: 'Alice' };

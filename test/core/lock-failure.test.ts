@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { LockAdapterError } from '../../src/core/adapter';
 import { isDevelopment } from '../../src/core/development';
 import { lockFailureHint, lockFailureOf, reportLockFailure } from '../../src/core/lock-failure';
-import type { ErrorCode } from '../../src/core/protocol';
+import type { ErrorCode } from '../../src/protocol/protocol';
 
 const http = (status: number, code?: ErrorCode) =>
   new LockAdapterError('http', `[page-lock] [http-adapter] POST /x answered ${status}`, {

@@ -1,7 +1,7 @@
 // @vitest-environment jsdom
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createMemoryLockAdapter } from '../../src/core/memory-adapter';
-import { createMemoryLockServer } from '../../src/core/memory-server';
+import { createMemoryLockAdapter } from '../../src/memory/memory-adapter';
+import { createMemoryLockServer } from '../../src/memory/memory-server';
 import { runLockAdapterContract } from '../contract/adapter-contract';
 
 // The React tests run the memory adapter under jsdom, whose AbortSignal and Blob are not

@@ -3,10 +3,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LockEvent } from '../../server-adapter/service/events';
 import { LockAdapterError } from '../../src/core/adapter';
 import { createHttpLockAdapter } from '../../src/core/http-adapter';
-import { createMemoryLockAdapter } from '../../src/core/memory-adapter';
-import { createMemoryLockServer, getDefaultMemoryLockServer } from '../../src/core/memory-server';
-import type { HeldResponse, LockUser } from '../../src/core/protocol';
+import { createMemoryLockAdapter } from '../../src/memory/memory-adapter';
+import { createMemoryLockServer, getDefaultMemoryLockServer } from '../../src/memory/memory-server';
 import { createLockHandlers } from '../../src/msw/lock-handlers';
+import type { HeldResponse, LockUser } from '../../src/protocol/protocol';
 
 const alice: LockUser = { id: 'alice', name: 'Alice' };
 const bob: LockUser = { id: 'bob', name: 'Bob' };

@@ -13,7 +13,7 @@
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { createLockService } from '../../server-adapter/service/lock-service';
-import type { LockUser } from '../../src/core/protocol';
+import type { LockUser } from '../../src/protocol/protocol';
 import type { RaceLogEntry } from './race-log';
 import { raceStores } from './race-stores';
 

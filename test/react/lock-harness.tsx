@@ -5,11 +5,11 @@ import type { ReactNode } from 'react';
 import { afterAll, afterEach, beforeAll, beforeEach } from 'vitest';
 import type { LockAdapter } from '../../src/core/adapter';
 import { createHttpLockAdapter } from '../../src/core/http-adapter';
-import { createMemoryLockServer, type MemoryLockServer } from '../../src/core/memory-server';
 import { setNavigation } from '../../src/core/navigation';
 import { pageLifecycle } from '../../src/core/page-lifecycle';
-import type { LockUser } from '../../src/core/protocol';
+import { createMemoryLockServer, type MemoryLockServer } from '../../src/memory/memory-server';
 import { createLockHandlers } from '../../src/msw/lock-handlers';
+import type { LockUser } from '../../src/protocol/protocol';
 import { PageLockProvider, type PageLockProviderProps } from '../../src/react/page-lock-provider';
 
 // The React tests talk to the real thing: the HTTP adapter, real fetch, MSW handlers from

@@ -3,9 +3,9 @@ import { MAX_TIMEOUT_DELAY, setCappedTimeout } from '../../src/client/capped-tim
 import { LockSession } from '../../src/client/lock-session';
 import type { LockAdapter } from '../../src/core/adapter';
 import { LockAdapterError } from '../../src/core/adapter';
-import { createMemoryLockAdapter } from '../../src/core/memory-adapter';
-import { createMemoryLockServer } from '../../src/core/memory-server';
 import { PageLifecycle } from '../../src/core/page-lifecycle';
+import { createMemoryLockAdapter } from '../../src/memory/memory-adapter';
+import { createMemoryLockServer } from '../../src/memory/memory-server';
 import { createTestQueryClient } from './lock-harness';
 
 // The session without React: a sleeping machine is simulated by moving the wall clock while

@@ -7,7 +7,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { AcquireMode } from '../../src/client/lock-options';
 import type { LockAdapter } from '../../src/core/adapter';
 import { createHttpLockAdapter } from '../../src/core/http-adapter';
-import { PROTOCOL_VERSION, PROTOCOL_VERSION_HEADER } from '../../src/core/protocol';
+import { PROTOCOL_VERSION, PROTOCOL_VERSION_HEADER } from '../../src/protocol/protocol';
 import { LockOverlay } from '../../src/react/overlay';
 import { PageLockProvider } from '../../src/react/page-lock-provider';
 import { usePageLock } from '../../src/react/use-page-lock';

@@ -5,10 +5,10 @@ import { StrictMode } from 'react';
 import { renderToString } from 'react-dom/server';
 import { afterEach, beforeEach, describe, expect, it, type Mock, vi } from 'vitest';
 import { LockAdapterError } from '../../src/core/adapter';
-import { createMemoryLockAdapter } from '../../src/core/memory-adapter';
-import { createMemoryLockServer } from '../../src/core/memory-server';
 import { setNavigation } from '../../src/core/navigation';
-import type { LockUser } from '../../src/core/protocol';
+import { createMemoryLockAdapter } from '../../src/memory/memory-adapter';
+import { createMemoryLockServer } from '../../src/memory/memory-server';
+import type { LockUser } from '../../src/protocol/protocol';
 import {
   defaultLockOverlayMessages,
   LockOverlay,

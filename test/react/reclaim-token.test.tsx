@@ -1,7 +1,7 @@
 import { renderHook, waitFor } from '@testing-library/react';
 import { describe, expect, it } from 'vitest';
-import { createMemoryLockAdapter } from '../../src/core/memory-adapter';
-import { createMemoryLockServer } from '../../src/core/memory-server';
+import { createMemoryLockAdapter } from '../../src/memory/memory-adapter';
+import { createMemoryLockServer } from '../../src/memory/memory-server';
 import { usePageLock } from '../../src/react/use-page-lock';
 import { alice, lockWrapper } from './lock-harness';
 

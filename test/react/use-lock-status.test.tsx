@@ -1,9 +1,9 @@
 import { render, screen, waitFor } from '@testing-library/react';
 import { delay } from 'msw';
 import { describe, expect, it } from 'vitest';
-import { createMemoryLockServer } from '../../src/core/memory-server';
-import type { LockUser } from '../../src/core/protocol';
+import { createMemoryLockServer } from '../../src/memory/memory-server';
 import { createLockHandlers } from '../../src/msw/lock-handlers';
+import type { LockUser } from '../../src/protocol/protocol';
 import { useLockStatus } from '../../src/react/use-lock-status';
 import { usePageLock } from '../../src/react/use-page-lock';
 import { alice, baseUrl, bob, lockWrapper, setupLockNetwork } from './lock-harness';

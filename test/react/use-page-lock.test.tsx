@@ -2,9 +2,9 @@ import { act, renderHook, waitFor } from '@testing-library/react';
 import { delay, HttpResponse, http } from 'msw';
 import { describe, expect, it, vi } from 'vitest';
 import type { PageLockOptions } from '../../src/client/lock-options';
-import { createMemoryLockAdapter } from '../../src/core/memory-adapter';
-import { createMemoryLockServer } from '../../src/core/memory-server';
 import { pageLifecycle } from '../../src/core/page-lifecycle';
+import { createMemoryLockAdapter } from '../../src/memory/memory-adapter';
+import { createMemoryLockServer } from '../../src/memory/memory-server';
 import { PageLockProvider } from '../../src/react/page-lock-provider';
 import { usePageLock } from '../../src/react/use-page-lock';
 import {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { LockForbiddenError } from '../../server-adapter/service/errors';
 import { createMemoryLockStore } from '../../server-adapter/store/memory-store';
-import type { LockAction, LockUser } from '../../src/core/protocol';
+import type { LockAction, LockUser } from '../../src/protocol/protocol';
 import { alice, BASE, bob, createHarness, json } from './handler-harness';
 
 /** The app's policy: Bob may not open `page:secret`; nobody may take over `page:frozen`. */

@@ -6,7 +6,7 @@ import { createLockService, type LockService } from '../../server-adapter';
 import { createPostgresLockStore } from '../../server-adapter/postgres';
 import { createRedisLockStore } from '../../server-adapter/redis';
 import type { LockStore } from '../../server-adapter/store/lock-store';
-import type { LockUser } from '../../src/core/protocol';
+import type { LockUser } from '../../src/protocol/protocol';
 
 /**
  * Two server instances share one Redis or one Postgres, and their clocks disagree by 2 s

@@ -10,7 +10,7 @@ import {
 } from '../../server-adapter/service/lock-service';
 import type { LockStore } from '../../server-adapter/store/lock-store';
 import { createMemoryLockStore } from '../../server-adapter/store/memory-store';
-import type { LockUser } from '../../src/core/protocol';
+import type { LockUser } from '../../src/protocol/protocol';
 
 /** The handler's tests talk to a real service over the memory store, with a clock they move. */
 

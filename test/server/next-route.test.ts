@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { createLockRouteHandlers } from '../../server-adapter/next/index';
 import { createLockService } from '../../server-adapter/service/lock-service';
 import { createMemoryLockStore } from '../../server-adapter/store/memory-store';
-import type { LockUser } from '../../src/core/protocol';
+import type { LockUser } from '../../src/protocol/protocol';
 import { expectProtocolHeaders } from './handler-harness';
 
 const alice: LockUser = { id: 'u-alice', name: 'Alice' };

@@ -3,7 +3,7 @@ import pg from 'pg';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createLockHandler, createLockService, LockStoreError } from '../../server-adapter';
 import { createPostgresLockStore } from '../../server-adapter/postgres';
-import type { LockUser } from '../../src/core/protocol';
+import type { LockUser } from '../../src/protocol/protocol';
 import { runLockStoreContract } from '../contract';
 
 const url = process.env.PAGE_LOCK_POSTGRES_URL;

@@ -5,7 +5,7 @@ import {
   type LockRecord,
   type RecordLockStoreOptions,
 } from '../../server-adapter/store/record-store';
-import type { LockUser } from '../../src/core/protocol';
+import type { LockUser } from '../../src/protocol/protocol';
 import { runLockStoreContract } from '../contract';
 
 /**

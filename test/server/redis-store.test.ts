@@ -3,7 +3,7 @@ import Redis from 'ioredis';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createLockHandler, createLockService } from '../../server-adapter';
 import { createRedisLockStore } from '../../server-adapter/redis';
-import type { LockUser } from '../../src/core/protocol';
+import type { LockUser } from '../../src/protocol/protocol';
 import { runLockStoreContract } from '../contract';
 
 const url = process.env.PAGE_LOCK_REDIS_URL;

@@ -4,7 +4,7 @@ import { createLockHandler } from '../../server-adapter/handler/lock-handler';
 import { LockStoreError } from '../../server-adapter/service/errors';
 import { createLockService } from '../../server-adapter/service/lock-service';
 import { createMemoryLockStore } from '../../server-adapter/store/memory-store';
-import type { LockUser } from '../../src/core/protocol';
+import type { LockUser } from '../../src/protocol/protocol';
 
 const alice: LockUser = { id: 'u-alice', name: 'Alice' };
 

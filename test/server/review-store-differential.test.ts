@@ -7,7 +7,7 @@ import { createRedisLockStore } from '../../server-adapter/redis';
 import { createSqliteLockStore } from '../../server-adapter/sqlite';
 import type { LockStore, StoredLock } from '../../server-adapter/store/lock-store';
 import { createMemoryLockStore } from '../../server-adapter/store/memory-store';
-import type { LockUser } from '../../src/core/protocol';
+import type { LockUser } from '../../src/protocol/protocol';
 
 /**
  * The memory store applies the shared rules of `lock-rules.ts` directly; Redis mirrors them in

@@ -3,7 +3,7 @@ import type { LockEvent } from '../../server-adapter/service/events';
 import { createLockService, type LockService } from '../../server-adapter/service/lock-service';
 import type { LockStore } from '../../server-adapter/store/lock-store';
 import { createMemoryLockStore } from '../../server-adapter/store/memory-store';
-import type { LockUser } from '../../src/core/protocol';
+import type { LockUser } from '../../src/protocol/protocol';
 
 const alice: LockUser = { id: 'u-alice', name: 'Alice' };
 const mallory: LockUser = { id: 'u-mallory', name: 'Mallory' };

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { createLockService } from '../../server-adapter/service/lock-service';
 import { createMemoryLockStore } from '../../server-adapter/store/memory-store';
-import type { LockUser } from '../../src/core/protocol';
+import type { LockUser } from '../../src/protocol/protocol';
 import { alice, BASE, createHarness, json } from './handler-harness';
 
 const bob: LockUser = { id: 'u-bob', name: 'Bob' };

@@ -12,7 +12,7 @@ import {
 } from '../../server-adapter/service/lock-service';
 import type { LockStore } from '../../server-adapter/store/lock-store';
 import { createMemoryLockStore } from '../../server-adapter/store/memory-store';
-import type { LockUser } from '../../src/core/protocol';
+import type { LockUser } from '../../src/protocol/protocol';
 
 const alice: LockUser = { id: 'u-alice', name: 'Alice' };
 const bob: LockUser = { id: 'u-bob', name: 'Bob' };

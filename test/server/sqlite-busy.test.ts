@@ -9,7 +9,7 @@ import { createLockHandler } from '../../server-adapter/handler/lock-handler';
 import { LockBusyError } from '../../server-adapter/service/errors';
 import { createLockService } from '../../server-adapter/service/lock-service';
 import { createSqliteLockStore } from '../../server-adapter/sqlite';
-import type { LockUser } from '../../src/core/protocol';
+import type { LockUser } from '../../src/protocol/protocol';
 
 /**
  * Issue 9, "faults that stall the server": another process holding the SQLite file's write lock

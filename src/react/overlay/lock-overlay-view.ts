@@ -1,5 +1,5 @@
 import { type LockFailureKind, lockFailureOf } from '../../core/lock-failure';
-import type { LockUser } from '../../core/protocol';
+import type { LockUser } from '../../protocol/protocol';
 import type { PageLockState } from '../types';
 import type { LockOverlayHolderWords, LockOverlayMessages } from './lock-overlay-messages';
 import { formatSince, type TimeFormatOptions } from './relative-time';

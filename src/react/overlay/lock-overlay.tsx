@@ -1,7 +1,7 @@
 'use client';
 
 import type { ReactNode } from 'react';
-import type { LockUser } from '../../core/protocol';
+import type { LockUser } from '../../protocol/protocol';
 import { LOCK_OVERLAY_PARTS, useLockOverlayContext } from './lock-overlay-context';
 import { LockOverlayPanel } from './lock-overlay-panel';
 import {

@@ -5,7 +5,7 @@ import {
   createMemoryLockStore,
   type MemoryLockStore,
 } from '../../server-adapter/store/memory-store';
-import type { Lock, LockAction, LockUser } from './protocol';
+import type { Lock, LockAction, LockUser } from '../protocol/protocol';
 
 /** Who is signed in for a request to the memory server: a user, nobody (→ 401), or a lookup. */
 export type MemoryLockServerUser =

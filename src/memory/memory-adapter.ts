@@ -1,7 +1,7 @@
-import type { LockAdapter } from './adapter';
-import { createHttpLockAdapter } from './http-adapter';
+import type { LockAdapter } from '../core/adapter';
+import { createHttpLockAdapter } from '../core/http-adapter';
+import type { LockUser } from '../protocol/protocol';
 import { getDefaultMemoryLockServer, type MemoryLockServer } from './memory-server';
-import type { LockUser } from './protocol';
 
 export interface MemoryLockAdapterOptions {
   /** Who this adapter is signed in as. Each user (or each "device") gets its own adapter. */
