@@ -33,7 +33,7 @@ const stores: [string, () => Promise<LockStore>][] = [
   [
     'sqlite',
     async () => {
-      const dir = mkdtempSync(join(tmpdir(), 'page-lock-review-'));
+      const dir = mkdtempSync(join(tmpdir(), 'page-lock-store-input-'));
       const store = createSqliteLockStore({ filename: join(dir, 'locks.db') });
       cleanups.push(async () => {
         await store.close();
