@@ -11,6 +11,8 @@ import {
   resourceIdProblem,
   storableText,
 } from '../../src/protocol/protocol';
+import { createLocalLockFeed } from '../live/local-feed';
+import type { LockChange, LockFeed } from '../live/lock-feed';
 import type { LockEnding, LockStore, StoredLock } from '../store/lock-store';
 import {
   LockForbiddenError,
@@ -50,6 +52,14 @@ export interface LockServiceOptions {
    * (invariant 6). A value that is not a finite number is an error, never a grant.
    */
   now?: () => number;
+  /**
+   * Where changes are published for the live channel (`GET {base}/events`): default one
+   * in-process feed, right for the memory and SQLite stores in one process. Several instances
+   * share a feed of their store (`createRedisLockFeed`, `createPostgresLockFeed`).
+   */
+  feed?: LockFeed;
+  /** Told when publishing a change failed (default `console.error`). The change itself stands. */
+  onFeedError?: (error: unknown, change: LockChange) => void;
 }
 
 export interface AcquireOptions {
@@ -118,6 +128,8 @@ export interface Viewer {
 
 export interface LockService {
   readonly ttl: number;
+  /** The feed this service publishes its changes to, for the event streams. */
+  readonly feed: LockFeed;
   now(): number;
   acquire(resourceId: string, user: LockUser, options: AcquireOptions): Promise<AcquireResult>;
   release(resourceId: string, token: string): Promise<ReleaseResult>;
@@ -176,6 +188,14 @@ export function createLockService(options: LockServiceOptions): LockService {
     throw new Error('[page-lock] [service] Option "now" must be a function returning epoch ms');
   }
   const policy = options.canTakeOver ?? (() => false);
+  const feed = options.feed ?? createLocalLockFeed();
+  const onFeedError =
+    options.onFeedError ??
+    ((error: unknown, change: LockChange) =>
+      console.error(
+        `[page-lock] [service] Could not publish a change of "${change.resourceId}"`,
+        error,
+      ));
   const authorize = options.authorize;
 
   // A clock that answers NaN, a Date or a string would make every lease look live or dead at
@@ -197,6 +217,16 @@ export function createLockService(options: LockServiceOptions): LockService {
       if (isThenable(returned)) Promise.resolve(returned).catch(() => {});
     } catch {
       // An audit hook must never turn a granted lock into an error.
+    }
+  };
+
+  // Fire and forget: the lock is decided; the news may lag (polling stays the authority), but it
+  // must never turn a grant into an error or wait for another server.
+  const publish = (change: LockChange): void => {
+    try {
+      feed.publish(change).catch((error: unknown) => onFeedError(error, change));
+    } catch (error) {
+      onFeedError(error, change);
     }
   };
 
@@ -250,6 +280,7 @@ export function createLockService(options: LockServiceOptions): LockService {
 
   return {
     ttl,
+    feed,
     now,
 
     async acquire(resourceId, user, { clientId, token }) {
@@ -275,10 +306,15 @@ export function createLockService(options: LockServiceOptions): LockService {
         case 'granted':
           emitExpiredIfLapsed(result.replaced, at);
           emit({ type: 'acquired', resourceId, lock: toPublicLock(result.lock), user, at });
+          publish({ resourceId, change: 'acquired', lock: toPublicLock(result.lock), at });
           return held(result.lock, 'granted', at);
+        case 'resumed':
+          // Streams may have shown the lapse: the lease is back.
+          publish({ resourceId, change: 'acquired', lock: toPublicLock(result.lock), at });
+          emit({ type: 'refreshed', resourceId, lock: toPublicLock(result.lock), user, at });
+          return held(result.lock, result.outcome, at);
         case 'refreshed':
         case 'reclaimed':
-        case 'resumed':
           emit({ type: 'refreshed', resourceId, lock: toPublicLock(result.lock), user, at });
           return held(result.lock, result.outcome, at);
         case 'locked': {
@@ -318,6 +354,7 @@ export function createLockService(options: LockServiceOptions): LockService {
       if (result.outcome !== 'released') return { status: result.outcome, now: at };
       const lock = toPublicLock(result.lock);
       emit({ type: 'released', resourceId, lock, by: 'holder', at });
+      publish({ resourceId, change: 'released', lock: null, at });
       return { status: 'released', lock, now: at };
     },
 
@@ -369,9 +406,11 @@ export function createLockService(options: LockServiceOptions): LockService {
           user,
           at,
         });
+        publish({ resourceId, change: 'taken-over', lock, at });
       } else {
         emitExpiredIfLapsed(result.replaced, at);
         emit({ type: 'acquired', resourceId, lock, user, at });
+        publish({ resourceId, change: 'acquired', lock, at });
       }
       return held(result.lock, 'taken-over', at);
     },
@@ -450,6 +489,7 @@ export function createLockService(options: LockServiceOptions): LockService {
       if (!ended) return null;
       const lock = toPublicLock(ended);
       emit({ type: 'released', resourceId, lock, by: 'admin', at });
+      publish({ resourceId, change: 'force-released', lock: null, at });
       return lock;
     },
 
