@@ -27,8 +27,16 @@ export function base64Url32(bytes: Uint8Array, start: number): string {
   for (let i = 0; i < 30; i += 3) {
     const n = (at(i) << 16) | (at(i + 1) << 8) | at(i + 2);
     text +=
-      ALPHABET[n >> 18] + ALPHABET[(n >> 12) & 63] + ALPHABET[(n >> 6) & 63] + ALPHABET[n & 63];
+      ALPHABET.charAt(n >> 18) +
+      ALPHABET.charAt((n >> 12) & 63) +
+      ALPHABET.charAt((n >> 6) & 63) +
+      ALPHABET.charAt(n & 63);
   }
   const n = (at(30) << 8) | at(31);
-  return text + ALPHABET[n >> 10] + ALPHABET[(n >> 4) & 63] + ALPHABET[(n << 2) & 63];
+  return (
+    text +
+    ALPHABET.charAt(n >> 10) +
+    ALPHABET.charAt((n >> 4) & 63) +
+    ALPHABET.charAt((n << 2) & 63)
+  );
 }
