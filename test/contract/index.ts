@@ -4,6 +4,7 @@
  */
 
 export { type AdaptersUnderTest, runLockAdapterContract } from './adapter-contract';
+export { type FeedsUnderTest, runLockFeedContract } from './lock-feed-contract';
 export {
   type ContractAssertion,
   type ContractTestApi,
