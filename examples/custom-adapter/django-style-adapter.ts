@@ -9,7 +9,7 @@
  *   });
  *   <PageLockProvider adapter={adapter}>…</PageLockProvider>
  */
-// In an application: `from 'page-lock/core'` (or `'page-lock'`). The tests run this on the source.
+// In an application: `from 'page-lock/core'`. The tests run this on the source.
 import {
   type AcquireResponse,
   type BatchStatusEntry,

@@ -16,6 +16,10 @@ import type {
  * read-modify-write atomically (the memory store, SQLite inside an immediate transaction,
  * Postgres under a row lock) apply these, so every store decides exactly alike. Stores that run
  * elsewhere (a Redis Lua script) must mirror them; the contract suite checks they do.
+ *
+ * Public: every export of this file is `lockRules.*` in `page-lock/server`, for custom stores
+ * (docs/custom-store.md, "The full LockStore"): read the record, apply a rule, write back `next`
+ * when it is not null, all in one transaction. Adding an export here adds it to the package.
  */
 
 /** How many endings a record remembers, so dead tokens get the right `reason`. */
@@ -44,6 +48,7 @@ export interface RuleOutcome<Result> {
   next: ResourceRecord | null;
 }
 
+/** Whether `lock` is a live grant at `now` (`expiresAt > now`), for `get`, `getMany` and `list`. */
 export function isLive(lock: StoredLock | null, now: number): lock is StoredLock {
   return lock !== null && lock.expiresAt > now;
 }
@@ -106,6 +111,7 @@ function extend(
   return { lock, next: { ...record, lock } };
 }
 
+/** `LockStore.acquire` over the record (null: never granted). */
 export function applyAcquire(
   stored: ResourceRecord | null,
   input: StoreAcquireInput,
@@ -138,6 +144,7 @@ export function applyAcquire(
   return { result: { outcome: 'granted', lock, replaced: current }, next };
 }
 
+/** `LockStore.release` over the record. */
 export function applyRelease(
   stored: ResourceRecord | null,
   input: StoreReleaseInput,
@@ -153,6 +160,7 @@ export function applyRelease(
   return { result: { outcome: 'free' }, next: null };
 }
 
+/** `LockStore.takeOver` over the record. */
 export function applyTakeOver(
   stored: ResourceRecord | null,
   input: StoreTakeOverInput,
@@ -167,6 +175,7 @@ export function applyTakeOver(
   return { result: { outcome: 'granted', lock, replaced: record.lock }, next };
 }
 
+/** `LockStore.check` over the record; it never changes the record, so there is no `next`. */
 export function applyCheck(
   stored: ResourceRecord | null,
   input: StoreCheckInput,
@@ -182,6 +191,7 @@ export function applyCheck(
   return { outcome: 'dead', ending: endingOf(record, input.token), lock: live };
 }
 
+/** `LockStore.forceRelease` over the record: the live lock it ended, if any. */
 export function applyForceRelease(
   stored: ResourceRecord | null,
   now: number,

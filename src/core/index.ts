@@ -1,6 +1,8 @@
 /**
- * `page-lock/core`: the wire protocol's types and constants, the {@link LockAdapter} contract
- * and its HTTP and in-memory implementations. No React, no directive: importable anywhere.
+ * `page-lock/core`: the wire protocol's types and constants, the {@link LockAdapter} contract,
+ * its HTTP implementation and the failure helpers: what a client without React, or a custom
+ * adapter, needs. No React, no directive: importable anywhere. (The in-memory server and adapter
+ * are `page-lock/memory`.) test/package/public-surface.test.ts lists every name.
  */
 
 export {
@@ -21,7 +23,6 @@ export {
   MAX_RESOURCE_ID_LENGTH,
   PROTOCOL_VERSION,
   PROTOCOL_VERSION_HEADER,
-  resourceIdProblem,
   type StatusResponse,
 } from '../protocol/protocol';
 export {

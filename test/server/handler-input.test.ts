@@ -307,7 +307,7 @@ describe('bodies that never end: 408 after bodyTimeoutMs', () => {
   });
 
   it('waits 10 s by default, and refuses a timeout that is not a positive integer', async () => {
-    const { DEFAULT_BODY_TIMEOUT_MS } = await import('../../server-adapter/index');
+    const { DEFAULT_BODY_TIMEOUT_MS } = await import('../../server-adapter/handler/read-body');
     expect(DEFAULT_BODY_TIMEOUT_MS).toBe(10_000);
     expect(() => createHarness({ handler: { bodyTimeoutMs: 0 } })).toThrow(
       /\[page-lock\] \[handler\].*bodyTimeoutMs/,

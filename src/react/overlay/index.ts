@@ -1,10 +1,10 @@
+// The overlay's public part of `page-lock`: the ready-made `<LockOverlay>`, its named parts,
+// `useLockOverlay` for parts of one's own, and the words. Class names, the view's action and mode
+// types and the holder-words type stay internal (reachable through `LockOverlayView` and
+// `LockOverlayMessages`).
 export { LockOverlay, type LockOverlayProps } from './lock-overlay';
-export { LOCK_OVERLAY_PARTS, useLockOverlay } from './lock-overlay-context';
-export {
-  defaultLockOverlayMessages,
-  type LockOverlayHolderWords,
-  type LockOverlayMessages,
-} from './lock-overlay-messages';
+export { useLockOverlay } from './lock-overlay-context';
+export { defaultLockOverlayMessages, type LockOverlayMessages } from './lock-overlay-messages';
 export { LockOverlayPanel } from './lock-overlay-panel';
 export {
   LockOverlayActions,
@@ -13,9 +13,4 @@ export {
   LockOverlayTitle,
 } from './lock-overlay-parts';
 export { LockOverlayRoot, type LockOverlayRootProps } from './lock-overlay-root';
-export type {
-  LockOverlayAction,
-  LockOverlayMode,
-  LockOverlayState,
-  LockOverlayView,
-} from './lock-overlay-view';
+export type { LockOverlayState, LockOverlayView } from './lock-overlay-view';
