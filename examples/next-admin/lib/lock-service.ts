@@ -1,5 +1,10 @@
 import path from 'node:path';
-import { createLockService, type LockService, type LockStore } from 'page-lock/server';
+import {
+  createLockService,
+  type LockFeed,
+  type LockService,
+  type LockStore,
+} from 'page-lock/server';
 import { dataDir, lockTtl } from './settings';
 import { canTakeOver } from './users';
 
@@ -10,7 +15,7 @@ import { canTakeOver } from './users';
 export function getLockService(): Promise<LockService> {
   const shared = globalThis as { pageLockDemoService?: Promise<LockService> };
   shared.pageLockDemoService ??= createDemoLockStore()
-    .then((store) => createDemoLockService(store))
+    .then(({ store, feed }) => createDemoLockService(store, feed ? { feed } : {}))
     .catch((error: unknown) => {
       shared.pageLockDemoService = undefined;
       throw error;
@@ -34,6 +39,8 @@ export interface DemoLockServiceOptions {
   ttl?: number;
   /** The clock that decides expiry; default `Date.now`. */
   now?: () => number;
+  /** Where changes go to the event streams of every instance; default this process only. */
+  feed?: LockFeed;
 }
 
 /** The demo's lock service over `store`: its take-over policy and event log, and the lease. */
@@ -45,6 +52,7 @@ export function createDemoLockService(
     store,
     ttl: options.ttl ?? lockTtl(),
     ...(options.now ? { now: options.now } : {}),
+    ...(options.feed ? { feed: options.feed } : {}),
     canTakeOver,
     onEvent: (event) => {
       if (process.env.PAGE_LOCK_LOG_EVENTS === '1') {
@@ -59,27 +67,32 @@ export function createDemoLockService(
  * server instances can share. Each is imported only when chosen, so the default needs nothing
  * but better-sqlite3.
  */
-async function createDemoLockStore(): Promise<LockStore> {
+async function createDemoLockStore(): Promise<{ store: LockStore; feed?: LockFeed }> {
   const redisUrl = process.env.PAGE_LOCK_REDIS_URL;
   if (redisUrl) {
-    const [{ Redis }, { createRedisLockStore }] = await Promise.all([
+    const [{ Redis }, { createRedisLockStore, createRedisLockFeed }] = await Promise.all([
       import('ioredis'),
       import('page-lock/redis'),
     ]);
     // Fail fast while Redis is away (a 500), rather than queueing requests (see the Redis README).
     const client = new Redis(redisUrl, { maxRetriesPerRequest: 1 });
-    return createRedisLockStore({ client, prefix: 'page-lock-demo:' });
+    return {
+      store: createRedisLockStore({ client, prefix: 'page-lock-demo:' }),
+      // Every instance on this Redis sees every other's changes at once.
+      feed: createRedisLockFeed({ client, channel: 'page-lock-demo:changes' }),
+    };
   }
   const postgresUrl = process.env.PAGE_LOCK_POSTGRES_URL;
   if (postgresUrl) {
-    const [{ default: pg }, { createPostgresLockStore }] = await Promise.all([
-      import('pg'),
-      import('page-lock/postgres'),
-    ]);
-    const store = createPostgresLockStore({ pool: new pg.Pool({ connectionString: postgresUrl }) });
+    const [{ default: pg }, { createPostgresLockStore, createPostgresLockFeed }] =
+      await Promise.all([import('pg'), import('page-lock/postgres')]);
+    const pool = new pg.Pool({ connectionString: postgresUrl });
+    // A table of its own: the demo never meets other apps' locks in a shared database.
+    const store = createPostgresLockStore({ pool, table: 'page_lock_demo' });
     await store.migrate();
-    return store;
+    return { store, feed: createPostgresLockFeed({ pool }) };
   }
+  // One process on SQLite: the service's own in-process feed is all the streams need.
   const { createSqliteLockStore } = await import('page-lock/sqlite');
-  return createSqliteLockStore({ filename: path.join(dataDir(), 'locks.db') });
+  return { store: createSqliteLockStore({ filename: path.join(dataDir(), 'locks.db') }) };
 }

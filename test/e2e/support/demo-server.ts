@@ -31,6 +31,11 @@ export interface DemoServer {
 export interface DemoServerOptions {
   ttlMs?: number;
   pollMs?: number;
+  /**
+   * The lock store: SQLite in the server's data folder (default), or the Redis or Postgres at
+   * this URL, which several demo servers can share (each still has its own content database).
+   */
+  store?: { redisUrl: string } | { postgresUrl: string };
 }
 
 export async function startDemoServer(options: DemoServerOptions = {}): Promise<DemoServer> {
@@ -39,7 +44,14 @@ export async function startDemoServer(options: DemoServerOptions = {}): Promise<
   const dataDir = mkdtempSync(path.join(tmpdir(), 'page-lock-e2e-'));
   const url = `http://127.0.0.1:${port}`;
   const timing = { ttlMs: options.ttlMs ?? E2E_TTL_MS, pollMs: options.pollMs ?? E2E_POLL_MS };
-  let child = await startNext(port, dataDir, timing);
+  const store = {
+    PAGE_LOCK_REDIS_URL:
+      options.store && 'redisUrl' in options.store ? options.store.redisUrl : undefined,
+    PAGE_LOCK_POSTGRES_URL:
+      options.store && 'postgresUrl' in options.store ? options.store.postgresUrl : undefined,
+  };
+  const start = () => startNext(port, dataDir, timing, store);
+  let child = await start();
   return {
     url,
     port,
@@ -47,7 +59,7 @@ export async function startDemoServer(options: DemoServerOptions = {}): Promise<
     dataDir,
     async restart() {
       await stopNextServer(child);
-      child = await startNext(port, dataDir, timing);
+      child = await start();
     },
     async stop() {
       await stopNextServer(child);
@@ -56,11 +68,12 @@ export async function startDemoServer(options: DemoServerOptions = {}): Promise<
   };
 }
 
-/** The built demo on every address, on the default store whatever the shell has set. */
+/** The built demo on every address, on the store asked for, whatever the shell has set. */
 function startNext(
   port: number,
   dataDir: string,
-  timing: Required<DemoServerOptions>,
+  timing: { ttlMs: number; pollMs: number },
+  store: { PAGE_LOCK_REDIS_URL: string | undefined; PAGE_LOCK_POSTGRES_URL: string | undefined },
 ): Promise<ChildProcess> {
   return startNextServer({
     cwd: DEMO_DIR,
@@ -71,8 +84,7 @@ function startNext(
       PAGE_LOCK_DATA_DIR: dataDir,
       PAGE_LOCK_TTL_MS: String(timing.ttlMs),
       PAGE_LOCK_POLL_MS: String(timing.pollMs),
-      PAGE_LOCK_REDIS_URL: undefined,
-      PAGE_LOCK_POSTGRES_URL: undefined,
+      ...store,
     },
   });
 }
