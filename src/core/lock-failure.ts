@@ -1,5 +1,4 @@
 import { LockAdapterError } from './adapter';
-import { isDevelopment } from './development';
 
 /**
  * Why a lock call got no protocol answer, in the words a user needs:
@@ -70,10 +69,20 @@ const reported = new Set<string>();
 
 /**
  * In development, logs one console line per distinct failure (kind, status, code) with its
- * likely fix; in production, nothing.
+ * likely fix; in production, nothing. The check is written out here, not behind a function, so
+ * that bundlers replace `process.env.NODE_ENV` and drop the hints from production builds; where
+ * there is no `process` and no bundler replaced it (a browser loading the ESM build as it is),
+ * reading it throws and this is quiet too.
  */
 export function reportLockFailure(error: unknown): void {
-  if (!isDevelopment()) return;
+  try {
+    if (process.env.NODE_ENV !== 'production') warnOnce(error);
+  } catch {
+    // No `process`: not a development build.
+  }
+}
+
+function warnOnce(error: unknown): void {
   const hint = lockFailureHint(error);
   if (hint === null) return;
   const adapterError = error instanceof LockAdapterError ? error : null;

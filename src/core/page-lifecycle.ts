@@ -25,22 +25,24 @@ export type PageLifecycleSetup = (emit: (event: PageLifecycleEvent) => void) => 
 /** The browser's own events, when there is a browser. */
 const browserSetup: PageLifecycleSetup = (emit) => {
   if (typeof window === 'undefined' || typeof document === 'undefined') return () => {};
-  const onVisibility = (): void =>
-    emit({ type: 'visibilitychange', visible: document.visibilityState !== 'hidden' });
-  const onPageHide = (event: PageTransitionEvent): void =>
-    emit({ type: 'pagehide', persisted: event.persisted === true });
-  const onPageShow = (event: PageTransitionEvent): void =>
-    emit({ type: 'pageshow', persisted: event.persisted === true });
-  const onOnline = (): void => emit({ type: 'online' });
-  document.addEventListener('visibilitychange', onVisibility);
-  window.addEventListener('pagehide', onPageHide);
-  window.addEventListener('pageshow', onPageShow);
-  window.addEventListener('online', onOnline);
+  const onPageTransition = (event: Event): void =>
+    emit({
+      type: event.type as 'pagehide' | 'pageshow',
+      persisted: (event as PageTransitionEvent).persisted === true,
+    });
+  const listeners: Array<[EventTarget, string, (event: Event) => void]> = [
+    [
+      document,
+      'visibilitychange',
+      () => emit({ type: 'visibilitychange', visible: document.visibilityState !== 'hidden' }),
+    ],
+    [window, 'pagehide', onPageTransition],
+    [window, 'pageshow', onPageTransition],
+    [window, 'online', () => emit({ type: 'online' })],
+  ];
+  for (const [target, type, listener] of listeners) target.addEventListener(type, listener);
   return () => {
-    document.removeEventListener('visibilitychange', onVisibility);
-    window.removeEventListener('pagehide', onPageHide);
-    window.removeEventListener('pageshow', onPageShow);
-    window.removeEventListener('online', onOnline);
+    for (const [target, type, listener] of listeners) target.removeEventListener(type, listener);
   };
 };
 
@@ -55,7 +57,7 @@ export class PageLifecycle {
   /** Listen to page events; returns how to stop listening. */
   subscribe(listener: PageLifecycleListener): () => void {
     this.#listeners.add(listener);
-    if (this.#listeners.size === 1) this.#cleanup = this.#setup((event) => this.emit(event));
+    if (this.#listeners.size === 1) this.#connect();
     return () => {
       this.#listeners.delete(listener);
       if (this.#listeners.size === 0) {
@@ -72,12 +74,21 @@ export class PageLifecycle {
   setEventListener(setup: PageLifecycleSetup): void {
     this.#cleanup?.();
     this.#setup = setup;
-    this.#cleanup = this.#listeners.size > 0 ? this.#setup((event) => this.emit(event)) : undefined;
+    this.#cleanup = undefined;
+    if (this.#listeners.size > 0) this.#connect();
+  }
+
+  #connect(): void {
+    this.#cleanup = this.#setup((event) => this.emit(event));
   }
 
   /** Tell every listener that something happened (what the source does; tests may too). */
   emit(event: PageLifecycleEvent): void {
     if (event.type === 'visibilitychange') this.#visible = event.visible;
+    this.#tell(event);
+  }
+
+  #tell(event: PageLifecycleEvent): void {
     for (const listener of [...this.#listeners]) listener(event);
   }
 
@@ -89,18 +100,14 @@ export class PageLifecycle {
     const before = this.isVisible();
     this.#visible = visible;
     const after = this.isVisible();
-    if (before !== after) {
-      for (const listener of [...this.#listeners]) {
-        listener({ type: 'visibilitychange', visible: after });
-      }
-    }
+    if (before !== after) this.#tell({ type: 'visibilitychange', visible: after });
   }
 
   /** Whether the tab is visible now. True where there is no document (it cannot be hidden). */
   isVisible(): boolean {
-    if (this.#visible !== undefined) return this.#visible;
-    if (typeof document === 'undefined') return true;
-    return document.visibilityState !== 'hidden';
+    return (
+      this.#visible ?? (typeof document === 'undefined' || document.visibilityState !== 'hidden')
+    );
   }
 }
 

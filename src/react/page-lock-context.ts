@@ -32,8 +32,9 @@ PageLockContext.displayName = 'PageLockContext';
 export function usePageLockContext(hookName: string): PageLockContextValue {
   const context = useContext(PageLockContext);
   if (!context) {
+    // The fix is a development hint: production builds keep the first half only.
     throw new Error(
-      `[page-lock] ${hookName}() must be used inside <PageLockProvider adapter={…}>: wrap your editor (or your app) in it.`,
+      `[page-lock] ${hookName}() must be used inside <PageLockProvider adapter={…}>${typeof process !== 'undefined' && process.env.NODE_ENV !== 'production' ? ': wrap your editor (or your app) in it.' : ''}`,
     );
   }
   return context;

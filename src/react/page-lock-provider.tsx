@@ -55,8 +55,9 @@ export function PageLockProvider(props: PageLockProviderProps): ReactNode {
   const blockEditing = props.blockEditing ?? true;
   const enabled = props.enabled ?? true;
   if (!adapter) {
+    // The example is a development hint: production builds keep the first half only.
     throw new Error(
-      '[page-lock] <PageLockProvider> needs an adapter: <PageLockProvider adapter={createHttpLockAdapter({ baseUrl: "/api/locks" })}>.',
+      `[page-lock] <PageLockProvider> needs an adapter${typeof process !== 'undefined' && process.env.NODE_ENV !== 'production' ? ': <PageLockProvider adapter={createHttpLockAdapter({ baseUrl: "/api/locks" })}>.' : ''}`,
     );
   }
 

@@ -41,8 +41,9 @@ export function usePageLock(resourceId?: string, options: PageLockOptions = {}):
   const context = usePageLockContext('usePageLock');
   const id = resourceId ?? context.resourceId;
   if (id === undefined) {
+    // The fix is a development hint: production builds keep the first half only.
     throw new Error(
-      '[page-lock] usePageLock() needs a resourceId: call usePageLock("page:42"), or give one to <PageLockProvider resourceId="page:42">.',
+      `[page-lock] usePageLock() needs a resourceId${typeof process !== 'undefined' && process.env.NODE_ENV !== 'production' ? ': call usePageLock("page:42"), or give one to <PageLockProvider resourceId="page:42">.' : ''}`,
     );
   }
   const problem = resourceIdProblem(id);
