@@ -1,25 +1,14 @@
 /** Browsers (and Node) fire a `setTimeout` longer than this at once. */
 export const MAX_TIMEOUT_DELAY = 2 ** 31 - 1;
 
-/**
- * `setTimeout` that waits the whole delay even when it is longer than 2^31−1 ms (about 24.8
- * days) or `Infinity`, which `setTimeout` itself would fire at once. Returns how to cancel it.
- */
+/** `setTimeout` that waits the whole delay, even beyond MAX_TIMEOUT_DELAY or `Infinity`. */
 export function setCappedTimeout(callback: () => void, delay: number): () => void {
   let timer: ReturnType<typeof setTimeout> | undefined;
-  let remaining = Math.max(0, delay);
-  const arm = (): void => {
-    if (remaining === Number.POSITIVE_INFINITY) return;
+  const arm = (remaining: number): void => {
     const step = Math.min(remaining, MAX_TIMEOUT_DELAY);
-    timer = setTimeout(() => {
-      remaining -= step;
-      if (remaining > 0) arm();
-      else callback();
-    }, step);
+    if (remaining !== Infinity)
+      timer = setTimeout(() => (remaining > step ? arm(remaining - step) : callback()), step);
   };
-  arm();
-  return () => {
-    if (timer !== undefined) clearTimeout(timer);
-    timer = undefined;
-  };
+  arm(Math.max(0, delay));
+  return () => clearTimeout(timer);
 }

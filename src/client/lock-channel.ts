@@ -1,7 +1,4 @@
-/** The name of the channel that tells this browser's other tabs about a release or a takeover. */
-export const LOCK_CHANNEL_NAME = 'page-lock';
-
-/** What a tab broadcasts to this browser's other tabs. */
+/** What a tab tells this browser's other tabs (on the `page-lock` BroadcastChannel). */
 export interface LockChannelMessage {
   type: 'acquired' | 'released' | 'taken-over';
   resourceId: string;
@@ -13,7 +10,7 @@ export function openLockChannel(
 ): BroadcastChannel | null {
   if (typeof BroadcastChannel !== 'function') return null;
   try {
-    const channel = new BroadcastChannel(LOCK_CHANNEL_NAME);
+    const channel = new BroadcastChannel('page-lock');
     channel.onmessage = (event: MessageEvent<Partial<LockChannelMessage> | null>) => {
       if (event.data) onMessage(event.data);
     };
@@ -25,11 +22,7 @@ export function openLockChannel(
 
 /** Tell the other tabs, through `channel`, or a short-lived one when it is closed already. */
 export function tellOtherTabs(channel: BroadcastChannel | null, message: LockChannelMessage): void {
-  if (channel) {
-    channel.postMessage(message);
-    return;
-  }
-  const once = openLockChannel(() => {});
-  once?.postMessage(message);
-  once?.close();
+  const through = channel ?? openLockChannel(() => {});
+  through?.postMessage(message);
+  if (!channel) through?.close();
 }

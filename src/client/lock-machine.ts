@@ -1,284 +1,434 @@
-import {
-  blocked,
-  deadlineOf,
-  forget,
-  isLeasing,
-  isSelfHolder,
-  leftAs,
-  looking,
-  offsetAt,
-  pollOf,
-  refreshing,
-  seen,
-  tokenOf,
-} from './lock-phase';
-import type { LockEvent, LockMachine, Transition } from './lock-state';
-import {
-  askNow,
-  begin,
-  comeBack,
-  confirm,
-  enterHeld,
-  enterLost,
-  type Fx,
-  giveBack,
-  ranOut,
-  release,
-  send,
-  settle,
-  startLeasing,
-} from './lock-steps';
+import type { TakeOverResponse } from '../core/adapter';
+import type { AcquireResponse, HeldResponse, Lock, StatusResponse } from '../protocol/protocol';
+import type { PageLockLostReason } from './lock-options';
+
+/** Someone's lock as this tab last saw it. */
+export interface Seen {
+  lock: Lock;
+  isSelf: boolean;
+  canTakeOver: boolean;
+}
 
 /**
- * The client's lock life as one pure function: the next state and what to do about it. Polls and
- * the deadline follow the phase (see the end of this function): every new phase re-arms the poll
- * that phase runs, as react-query's `refetchInterval` does after each answer.
+ * Where one tab's lock stands, each state with its own data. `request`: the id of the request the
+ * state waits for (null: none on its way); an answer with another id is late and changes nothing.
  */
-export function reduce(machine: LockMachine, event: LockEvent): Transition {
-  const effects: Fx = [];
-  const state = step(machine, event, effects);
-  if (state.phase !== machine.phase) {
-    effects.push({ type: 'poll', what: pollOf(state.phase) });
-    const deadline = deadlineOf(state.phase);
-    if (deadline !== deadlineOf(machine.phase)) effects.push({ type: 'deadline', at: deadline });
-  }
-  return { state, effects };
+export type Phase =
+  | { kind: 'idle' | 'stopped' }
+  /**
+   * `request` null: waiting for `pending` to land (a release could kill the token this reclaims).
+   * `token`: a grant that came across a sleep, being confirmed. `cacheFence`: the fence held before
+   * the back/forward cache; a grant beyond it + 1 means someone else edited meanwhile.
+   */
+  | {
+      kind: 'acquiring';
+      request: number | null;
+      token: string | null;
+      cacheFence: number | null;
+      seen: Seen | null;
+    }
+  /** `deadline`: when the lease lapses (monotonic). `confirm`: editing waits for a refresh. */
+  | {
+      kind: 'held';
+      token: string;
+      lock: Lock;
+      request: number | null;
+      deadline: number;
+      confirm: null | 'round-trip' | 'after-sleep';
+    }
+  /** The deadline passed unanswered: shown `lost`, still refreshing. */
+  | { kind: 'unreachable'; token: string; lock: Lock; request: number | null }
+  /**
+   * Not holding, looking with GET. `onFree`: what a free answer does; `manual`: waiting for
+   * `acquire()`; `gaveUp`: after `release()`, a lease of this tab a look still sees is given back.
+   */
+  | {
+      kind: 'looking';
+      shows: 'free' | 'locked' | 'error';
+      seen: Seen | null;
+      onFree: 'acquire' | 'announce' | 'show';
+      manual: boolean;
+      gaveUp: boolean;
+      request: number | null;
+    }
+  /** Without an answer, back to `fallback`. */
+  | { kind: 'takingOver'; request: number; seen: Seen; fallback: Phase }
+  /** A 409 ended the lease; nothing runs until `acquire()` or `retry()`. */
+  | { kind: 'lost'; reason: PageLockLostReason; seen: Seen | null }
+  /** In the back/forward cache; `pageshow` comes back as what it `left`. */
+  | { kind: 'paused'; left: Phase };
+
+type Of<K extends Phase['kind']> = Extract<Phase, { kind: K }>;
+type Leasing = Of<'acquiring' | 'held' | 'unreachable'>;
+
+export interface LockMachine {
+  phase: Phase;
+  mode: 'mount' | 'manual';
+  /** The user the server named as this tab's (from a grant), or the app's. */
+  selfUserId: string | null;
+  ttlMs: number | null;
+  /** Server time minus local time, once known. */
+  offset: number | null;
+  error: Error | null;
+  nextId: number;
+  /** First acquires, takeovers and releases on their way (late ones too): an acquire waits. */
+  pending: readonly number[];
 }
 
-function step(m: LockMachine, event: LockEvent, fx: Fx): LockMachine {
+/** The monotonic clock (the deadline's) and the wall clock. */
+export interface Clock {
+  mono: number;
+  wall: number;
+}
+
+type TabMessage = 'acquired' | 'released' | 'taken-over';
+type Answer<T, A> = { type: T; id: number; answer: A; sent: Clock; at: Clock };
+export type AnswerEvent =
+  | Answer<'leased', AcquireResponse>
+  | Answer<'tookOver', TakeOverResponse>
+  | (Omit<Answer<'status', StatusResponse>, 'id'> & { id: number | 'push' });
+
+export type LockEvent =
+  | { type: 'start'; afterPreviousStop: boolean }
+  | { type: 'mode'; mode: 'mount' | 'manual' }
+  | { type: 'deadline'; at: Clock }
+  | { type: 'otherTab'; message: TabMessage }
+  | {
+      type: 'stop' | 'acquire' | 'release' | 'takeOver' | 'retry' | 'recheck' | 'pollDue';
+    }
+  | { type: 'slept' | 'visible' | 'online' | 'pagehide' | 'pageshow' }
+  /** Answers to request `id`, sent at `sent`; `status` with `id: 'push'` is pushed by the server. */
+  | AnswerEvent
+  /** `cancelled`: we cancelled it ourselves. */
+  | { type: 'failed'; id: number; error: Error; cancelled: boolean }
+  | { type: 'released'; id: number; error?: Error };
+
+export type LockEffect =
+  | { type: 'acquire'; id: number; token: string | null }
+  | { type: 'look'; id: number }
+  | { type: 'takeOver'; id: number; fence: number }
+  /** `announce`: tell other tabs once it landed; `beacon`: the page is going away. */
+  | { type: 'release'; id: number; token: string; announce: boolean; beacon: boolean }
+  /** A look saw this tab's lease after `release()`: reclaim its token, then release it. */
+  | { type: 'reclaim'; id: number }
+  /** Cancel the refresh on its way (a first acquire never is: its grant is given back). */
+  | { type: 'cancel' }
+  /** Answer `released` with this id once the previous session's stop is over. */
+  | { type: 'afterStop'; id: number }
+  | { type: 'poll'; what: 'lease' | 'look' | null }
+  | { type: 'deadline'; at: number | null }
+  | { type: 'broadcast'; message: TabMessage }
+  | { type: 'callback'; name: 'onAcquired' | 'onLost' | 'onAvailable' }
+  | { type: 'report'; error: Error };
+
+export const initialMachine = (
+  mode: LockMachine['mode'],
+  selfUserId: string | null = null,
+): LockMachine => ({
+  phase: { kind: 'idle' },
+  mode,
+  selfUserId,
+  ttlMs: null,
+  offset: null,
+  error: null,
+  nextId: 1,
+  pending: [],
+});
+
+const leasing = (p: Phase): p is Leasing =>
+  p.kind === 'acquiring' || p.kind === 'held' || p.kind === 'unreachable';
+const seenLock = (lock: Lock, isSelf: boolean, canTakeOver: boolean): Seen => ({
+  lock,
+  isSelf,
+  canTakeOver: canTakeOver || isSelf,
+});
+const LOOKING = { kind: 'looking', manual: false, gaveUp: false, request: null } as const;
+const looking = (
+  shows: Of<'looking'>['shows'],
+  seen: Seen | null,
+  onFree: Of<'looking'>['onFree'],
+  more: { gaveUp?: boolean; manual?: boolean } = {},
+): Of<'looking'> => ({ ...LOOKING, shows, seen, onFree, ...more });
+/** A wall clock that ran this much further than the monotonic one means the machine slept. */
+export const SLEEP_GAP = 5_000;
+export const slept = (then: Clock, now: Clock) =>
+  now.wall - then.wall - (now.mono - then.mono) > SLEEP_GAP;
+
+/**
+ * The client's lock life as one pure function: the next state and what to do about it. Every new
+ * phase re-arms the poll it runs (as react-query's `refetchInterval` does after each answer).
+ */
+export function reduce(
+  before: LockMachine,
+  e: LockEvent,
+): { state: LockMachine; effects: LockEffect[] } {
+  const fx: LockEffect[] = [];
+  let m = before;
   const p = m.phase;
-  switch (event.type) {
-    case 'start':
-      if (p.kind !== 'idle') return m;
-      if (event.afterPreviousStop) {
-        const id = m.nextId;
-        fx.push({ type: 'awaitPreviousStop', id });
-        m = { ...m, nextId: id + 1, releases: [...m.releases, id] };
+  const set = (more: Partial<LockMachine>) => {
+    m = { ...m, ...more };
+    return m;
+  };
+  const go = (phase: Phase) => set({ phase });
+  const call = (name: 'onAcquired' | 'onLost' | 'onAvailable') =>
+    fx.push({ type: 'callback', name });
+  /** A request's id; `waits`: an acquire waits for its answer. */
+  const ask = (effect: (id: number) => LockEffect, waits: boolean) => {
+    const id = m.nextId;
+    fx.push(effect(id));
+    set({ nextId: id + 1, pending: waits ? [...m.pending, id] : m.pending });
+    return id;
+  };
+  /** Enter `phase` with its request sent; a first acquire is never cancelled (see `cancel`). */
+  const send = (phase: Of<'looking'> | Leasing) => {
+    const request = ask(
+      (id) =>
+        phase.kind === 'looking'
+          ? { type: 'look', id }
+          : { type: 'acquire', id, token: phase.token },
+      phase.kind === 'acquiring',
+    );
+    return go({ ...phase, request });
+  };
+  /** Look or refresh now, unless a request of this phase is on its way already (it counts). */
+  const askNow = () =>
+    (p.kind === 'looking' || (leasing(p) && p.token)) && p.request === null ? send(p) : m;
+  const startLeasing = (cacheFence: number | null = null) => {
+    const seen = 'seen' in m.phase ? m.phase.seen : null;
+    const phase = { kind: 'acquiring', request: null, token: null, cacheFence, seen } as const;
+    // An acquire now could reclaim the very token a release (or give-back) is about to kill.
+    return m.pending.length > 0 ? go(phase) : send(phase);
+  };
+  const begin = () =>
+    m.mode === 'mount' ? startLeasing() : send(looking('free', null, 'show', { manual: true }));
+  const release = (token: string, announce: boolean, beacon = false) =>
+    ask((id) => ({ type: 'release', id, token, announce, beacon }), !beacon);
+  /** A grant that arrived after the tab moved on: give it back unless it is still ours. */
+  const giveBack = (answer: { status: string; token?: string }) => {
+    const ours = leasing(m.phase) ? m.phase.token : null;
+    if (answer.status === 'held' && answer.token && answer.token !== ours)
+      release(answer.token, false);
+    return m;
+  };
+  const isSelfHolder = (lock: Lock) => m.selfUserId !== null && lock.holder.id === m.selfUserId;
+  /** An answer: the server's TTL and clock (within a second is close enough, and spares a render). */
+  const heard = (
+    answer: { now: number; ttlMs?: number },
+    at: Clock,
+    error: Error | null = null,
+  ) => {
+    const offset = answer.now - at.wall;
+    const close = m.offset !== null && Math.abs(offset - m.offset) <= 1_000;
+    return set({ ttlMs: answer.ttlMs ?? m.ttlMs, offset: close ? m.offset : offset, error });
+  };
+  /** The lease ran out while the server could not confirm it: stop editing, keep trying. */
+  const ranOut = ({ token, lock, request }: Of<'held'>) => {
+    call('onLost');
+    return go({ kind: 'unreachable', token, lock, request });
+  };
+  const enterHeld = ({ answer, sent, at }: { answer: HeldResponse; sent: Clock; at: Clock }) => {
+    const { token, lock } = answer;
+    const deadline = sent.mono + (lock.expiresAt - answer.now);
+    heard(answer, at);
+    set({ selfUserId: lock.holder.id });
+    if (deadline <= at.mono && (p.kind === 'held' || p.kind === 'unreachable')) {
+      // Answered later than the lease it gives would last: it may have lapsed already.
+      if (p.kind === 'held') call('onLost');
+      return go({ kind: 'unreachable', token, lock, request: null });
+    }
+    if (p.kind !== 'held') {
+      // List views in this browser's other tabs show the new holder at once.
+      fx.push({ type: 'broadcast', message: 'acquired' }, { type: 'callback', name: 'onAcquired' });
+    }
+    return go({ kind: 'held', token, lock, request: null, deadline, confirm: null });
+  };
+
+  if ('id' in e) {
+    set({ pending: m.pending.filter((id) => id !== e.id) });
+    step();
+    // An answer landed: an acquire that waited for it goes now.
+    const q = m.phase;
+    if (q.kind === 'acquiring' && q.request === null && !q.token && !m.pending.length) send(q);
+  } else step();
+
+  if (m.phase !== p) {
+    fx.push({ type: 'poll', what: pollOf(m.phase) });
+    const deadline = m.phase.kind === 'held' ? m.phase.deadline : null;
+    if (deadline !== (p.kind === 'held' ? p.deadline : null))
+      fx.push({ type: 'deadline', at: deadline });
+  }
+  return { state: m, effects: fx };
+
+  function step(): LockMachine {
+    switch (e.type) {
+      case 'start':
+        if (p.kind !== 'idle') return m;
+        if (e.afterPreviousStop) ask((id) => ({ type: 'afterStop', id }), true);
+        return begin();
+      case 'stop':
+      case 'release':
+      case 'pagehide': {
+        const leaves =
+          e.type === 'stop'
+            ? p.kind !== 'stopped'
+            : e.type === 'pagehide'
+              ? p.kind !== 'idle' && p.kind !== 'stopped' && p.kind !== 'paused'
+              : leasing(p) ||
+                p.kind === 'takingOver' ||
+                (p.kind === 'looking' && p.onFree === 'acquire');
+        if (!leaves) return m;
+        const token = leasing(p) ? p.token : null;
+        if (token && 'request' in p && p.request !== null) fx.push({ type: 'cancel' });
+        if (token) release(token, true, e.type === 'pagehide');
+        if (e.type === 'stop') return go({ kind: 'stopped' });
+        if (e.type === 'pagehide') return go({ kind: 'paused', left: p });
+        return go(looking('free', null, 'show', { gaveUp: true }));
       }
-      return begin(m, fx);
-    case 'stop': {
-      if (p.kind === 'stopped') return m;
-      const token = tokenOf(p);
-      if (refreshing(p)) fx.push({ type: 'cancelRefresh' });
-      if (token) m = release(m, fx, token, { announce: true, beacon: false, wait: true });
-      return { ...m, phase: { kind: 'stopped' } };
-    }
-    case 'mode':
-      m = { ...m, mode: event.mode };
-      return p.kind === 'looking' && p.manual && p.shows === 'free' && event.mode === 'mount'
-        ? startLeasing(m, fx)
-        : m;
-    case 'acquire':
-      return p.kind === 'looking' || p.kind === 'lost' ? startLeasing(m, fx) : m;
-    case 'release': {
-      const asking =
-        p.kind === 'acquiring' ||
-        p.kind === 'held' ||
-        p.kind === 'unreachable' ||
-        p.kind === 'takingOver' ||
-        (p.kind === 'looking' && p.onFree === 'acquire');
-      if (!asking) return m;
-      const token = tokenOf(p);
-      if (refreshing(p)) fx.push({ type: 'cancelRefresh' });
-      m = { ...m, phase: looking('free', null, 'show', { gaveUp: true }) };
-      return token ? release(m, fx, token, { announce: true, beacon: false, wait: true }) : m;
-    }
-    case 'takeOver': {
-      if (p.kind !== 'looking' && p.kind !== 'lost') return m;
-      if (!p.seen) return startLeasing(m, fx);
-      const id = m.nextId;
-      fx.push({ type: 'takeOver', id, expectedFence: p.seen.lock.fence });
-      const fallback =
-        p.kind === 'lost'
-          ? { kind: 'lost' as const, reason: p.reason }
-          : { kind: 'locked' as const };
-      return {
-        ...m,
-        nextId: id + 1,
-        grants: [...m.grants, id],
-        phase: { kind: 'takingOver', request: id, seen: p.seen, fallback },
-      };
-    }
-    case 'retry':
-      return p.kind === 'lost' ? startLeasing(m, fx) : askNow(m, fx);
-    case 'recheck':
-      if (isLeasing(p) && p.token && p.request !== null) {
-        // The refresh on its way may have been answered before whatever refused the save.
-        fx.push({ type: 'cancelRefresh' });
-        return send(m, fx, { ...p, request: null });
+      case 'mode':
+        set({ mode: e.mode });
+        return p.kind === 'looking' && p.manual && p.shows === 'free' && e.mode === 'mount'
+          ? startLeasing()
+          : m;
+      case 'acquire':
+        return p.kind === 'looking' || p.kind === 'lost' ? startLeasing() : m;
+      case 'retry':
+        return p.kind === 'lost' ? startLeasing() : askNow();
+      case 'takeOver': {
+        if (p.kind !== 'looking' && p.kind !== 'lost') return m;
+        if (!p.seen) return startLeasing();
+        const { seen } = p;
+        const request = ask((id) => ({ type: 'takeOver', id, fence: seen.lock.fence }), true);
+        const fallback = p.kind === 'lost' ? p : looking('locked', seen, 'announce');
+        return go({ kind: 'takingOver', request, seen, fallback });
       }
-      return askNow(m, fx);
-    case 'pollDue':
-    case 'online':
-      return askNow(m, fx);
-    case 'visible':
-      // Timers were throttled while hidden: edit again only once the server confirms.
-      if (p.kind === 'held' && p.confirm === null) return confirm(m, fx, p, 'round-trip');
-      return askNow(m, fx);
-    case 'slept':
-      return p.kind === 'held' ? confirm(m, fx, p, 'after-sleep') : m;
-    case 'deadline':
-      return p.kind === 'held' && event.at.mono >= p.deadline ? ranOut(m, fx, p) : m;
-    case 'otherTab':
-      if (p.kind === 'looking') return askNow(m, fx);
-      if (isLeasing(p) && p.token && event.message === 'taken-over') return askNow(m, fx);
-      return m;
-    case 'pagehide': {
-      if (p.kind === 'idle' || p.kind === 'stopped' || p.kind === 'paused') return m;
-      const token = tokenOf(p);
-      if (refreshing(p)) fx.push({ type: 'cancelRefresh' });
-      if (token) m = release(m, fx, token, { announce: true, beacon: true, wait: false });
-      return { ...m, phase: { kind: 'paused', left: leftAs(p) } };
-    }
-    case 'pageshow':
-      return p.kind === 'paused' ? comeBack(m, fx, p.left) : m;
-    case 'leased':
-      return settle(leased(forget(m, event.id), fx, event), fx);
-    case 'looked': {
-      if (p.kind !== 'looking' || p.request !== event.id) return m;
-      const { answer } = event;
-      m = { ...m, ttlMs: answer.ttlMs, offset: offsetAt(m, answer.now, event.at), error: null };
-      switch (answer.status) {
-        case 'free':
-          if (p.onFree === 'acquire') return startLeasing(m, fx);
-          if (p.onFree === 'announce') fx.push({ type: 'callback', name: 'onAvailable' });
-          return {
-            ...m,
-            phase: { ...p, shows: 'free', seen: null, onFree: 'show', request: null },
-          };
-        case 'held': {
-          const free = { ...m, phase: { ...p, shows: 'free' as const, seen: null, request: null } };
-          // Our own release (or a late grant's give-back) has not landed yet: as good as free.
-          if (m.grants.length > 0 || m.releases.length > 0) return free;
-          if (!p.gaveUp) return startLeasing(m, fx); // this tab still holds it: reclaim
-          // Released, but the release got no answer (or a grant's answer was lost): give it back.
-          const id = free.nextId;
-          fx.push({ type: 'reclaimAndRelease', id });
-          return { ...free, nextId: id + 1, releases: [...free.releases, id] };
+      case 'recheck':
+        if (leasing(p) && p.token && p.request !== null) {
+          // The refresh on its way may have been answered before whatever refused the save.
+          fx.push({ type: 'cancel' });
+          return send({ ...p, request: null });
         }
-        case 'locked':
-          return {
-            ...m,
-            phase: {
-              ...p,
-              ...blocked(seen(answer.lock, answer.isSelf, answer.canTakeOver)),
-              request: null,
-            },
-          };
+        return askNow();
+      case 'pollDue':
+      case 'online':
+        return askNow();
+      case 'otherTab':
+        return p.kind === 'looking' || e.message === 'taken-over' ? askNow() : m;
+      case 'visible':
+      case 'slept': {
+        // Timers were throttled while hidden, or stood still in a sleep: edit again only once
+        // the server confirms.
+        const slept = e.type === 'slept';
+        if (p.kind !== 'held' || (!slept && p.confirm !== null)) return slept ? m : askNow();
+        const next = { ...p, confirm: slept ? 'after-sleep' : 'round-trip' } as const;
+        return p.request === null ? send(next) : go(next);
       }
-      return m;
-    }
-    case 'tookOver': {
-      m = forget(m, event.id);
-      const { answer } = event;
-      if (p.kind !== 'takingOver' || p.request !== event.id)
-        return settle(giveBack(m, fx, answer), fx);
-      if (answer.status === 'held') {
-        m = enterHeld(m, fx, answer, event.sentAt, event.at, p);
-        fx.push({ type: 'broadcast', message: 'taken-over' });
+      case 'deadline':
+        return p.kind === 'held' && e.at.mono >= p.deadline ? ranOut(p) : m;
+      case 'pageshow': {
+        if (p.kind !== 'paused') return m;
+        const { left } = p;
+        if (left.kind === 'held' || left.kind === 'unreachable')
+          return startLeasing(left.lock.fence);
+        if (left.kind === 'lost') return go(left); // still stale, still nothing to poll
+        if (left.kind === 'looking' && left.onFree === 'announce' && left.seen) {
+          // A blocked tab looks, never acquires: when the page is free it reloads (`onAvailable`).
+          const { lock, canTakeOver } = left.seen;
+          return send(
+            looking('locked', seenLock(lock, isSelfHolder(lock), canTakeOver), 'announce'),
+          );
+        }
+        return begin();
+      }
+      case 'leased': {
+        const { answer, at } = e;
+        if (!leasing(p) || p.request !== e.id) return giveBack(answer);
+        if (answer.status === 'held' && slept(e.sent, at)) {
+          // The monotonic clock may have stood still in a sleep while this was on its way: the
+          // lease may have lapsed. Keep the token and ask again; that round trip confirms.
+          const again = { ...p, token: answer.token, request: null };
+          return send(again.kind === 'held' ? { ...again, confirm: 'after-sleep' } : again);
+        }
+        if (answer.status === 'locked') {
+          heard(answer, at);
+          const { lock, isSelf, canTakeOver } = answer;
+          return go(looking('locked', seenLock(lock, isSelf, canTakeOver), 'announce'));
+        }
+        heard(answer, at, m.error);
+        if (answer.status === 'lost') {
+          if (p.kind !== 'unreachable') call('onLost');
+          const { lock = null, reason } = answer;
+          const self = lock !== null && (answer.isSelf ?? isSelfHolder(lock));
+          return go({ kind: 'lost', reason, seen: lock && seenLock(lock, self, self) });
+        }
+        const { cacheFence } = p.kind === 'acquiring' && !p.token ? p : { cacheFence: null };
+        if (cacheFence === null || answer.lock.fence <= cacheFence + 1) {
+          return enterHeld({ ...e, answer });
+        }
+        // Someone else held the page while this one sat in the back/forward cache: stale content.
+        giveBack(answer);
+        call('onLost');
+        return go({ kind: 'lost', reason: 'edited-meanwhile', seen: null });
+      }
+      case 'status': {
+        if (p.kind !== 'looking' || (e.id !== 'push' && p.request !== e.id)) return m;
+        const { answer } = e;
+        heard(answer, e.at);
+        if (answer.status === 'locked') {
+          const shown = seenLock(answer.lock, answer.isSelf, answer.canTakeOver);
+          return go(looking('locked', shown, 'announce', { gaveUp: p.gaveUp }));
+        }
+        if (answer.status === 'free') {
+          if (p.onFree === 'acquire') return startLeasing();
+          if (p.onFree === 'announce') call('onAvailable');
+          return go({ ...p, shows: 'free', seen: null, onFree: 'show', request: null });
+        }
+        // Held by this tab. Our own release (or a late grant's give-back) has not landed yet: as
+        // good as free. Else reclaim it, or after `release()` (whose answer got lost) give it back.
+        if (!m.pending.length && !p.gaveUp) return startLeasing();
+        go({ ...p, shows: 'free', seen: null, request: null });
+        if (!m.pending.length) ask((id) => ({ type: 'reclaim', id }), true);
         return m;
       }
-      m = { ...m, offset: offsetAt(m, answer.now, event.at), error: null };
-      if (!answer.lock) return startLeasing(m, fx);
-      const self = isSelfHolder(m, answer.lock);
-      return {
-        ...m,
-        phase: looking(
-          'locked',
-          seen(answer.lock, self, answer.reason !== 'forbidden'),
-          'announce',
-        ),
-      };
+      case 'tookOver': {
+        const { answer } = e;
+        if (p.kind !== 'takingOver' || p.request !== e.id) return giveBack(answer);
+        if (answer.status === 'held') {
+          enterHeld({ ...e, answer });
+          fx.push({ type: 'broadcast', message: 'taken-over' });
+          return m;
+        }
+        heard(answer, e.at);
+        if (!answer.lock) return startLeasing();
+        const self = isSelfHolder(answer.lock);
+        const shown = seenLock(answer.lock, self, answer.reason !== 'forbidden');
+        return go(looking('locked', shown, 'announce'));
+      }
+      case 'failed': {
+        if (e.cancelled || !('request' in p) || p.request !== e.id) return m;
+        fx.push({ type: 'report', error: e.error });
+        set({ error: e.error });
+        if (p.kind === 'looking') return go({ ...p, shows: 'error', request: null });
+        if (p.kind === 'takingOver') return go(p.fallback); // nothing changed hands
+        // Not holding and no answer: `error`; look with GET and acquire once it is free.
+        if (p.kind === 'acquiring' && !p.token) return go(looking('error', p.seen, 'acquire'));
+        // After a sleep the deadline cannot be trusted; otherwise the deadline decides.
+        if (p.kind === 'held' && p.confirm === 'after-sleep')
+          return ranOut({ ...p, request: null });
+        return go({ ...p, request: null });
+      }
+      case 'released':
+        if (e.error) {
+          // The lease lapses on its own after the TTL; a look that still sees it gives it back.
+          fx.push({ type: 'report', error: e.error });
+          set({ error: e.error });
+        }
+        return m;
     }
-    case 'failed':
-      return settle(failed(forget(m, event.id), fx, event), fx);
-    case 'released':
-      m = { ...m, releases: m.releases.filter((id) => id !== event.id) };
-      if (event.error) {
-        // The lease lapses on its own after the TTL; a look that still sees it gives it back.
-        fx.push({ type: 'reportFailure', error: event.error });
-        m = { ...m, error: event.error };
-      }
-      return settle(m, fx);
   }
 }
 
-function leased(
-  m: LockMachine,
-  fx: Fx,
-  event: Extract<LockEvent, { type: 'leased' }>,
-): LockMachine {
-  const p = m.phase;
-  const { answer, at } = event;
-  if (!isLeasing(p) || p.request !== event.id) return giveBack(m, fx, answer);
-  if (answer.status === 'held' && event.sleptInFlight) {
-    // The machine slept while this answer was on its way, and the monotonic clock may have stood
-    // still: the lease may have lapsed since. Keep the token and ask again; that round trip confirms.
-    const again = { ...p, token: answer.token, request: null };
-    return send(m, fx, again.kind === 'held' ? { ...again, confirm: 'after-sleep' } : again);
-  }
-  switch (answer.status) {
-    case 'held':
-      if (
-        p.kind === 'acquiring' &&
-        p.token === null &&
-        p.cacheFence !== null &&
-        answer.lock.fence > p.cacheFence + 1
-      ) {
-        // Someone else held the page while this one sat in the back/forward cache: stale content.
-        m = giveBack({ ...m, offset: offsetAt(m, answer.now, at) }, fx, answer);
-        return enterLost(m, fx, 'edited-meanwhile', null, undefined, false);
-      }
-      return enterHeld(m, fx, answer, event.sentAt, at, p);
-    case 'locked':
-      return {
-        ...m,
-        ttlMs: answer.ttlMs,
-        offset: offsetAt(m, answer.now, at),
-        error: null,
-        phase: looking('locked', seen(answer.lock, answer.isSelf, answer.canTakeOver), 'announce'),
-      };
-    case 'lost':
-      m = { ...m, offset: offsetAt(m, answer.now, at) };
-      return enterLost(
-        m,
-        fx,
-        answer.reason,
-        answer.lock ?? null,
-        answer.isSelf,
-        p.kind === 'unreachable',
-      );
-  }
-}
-
-function failed(
-  m: LockMachine,
-  fx: Fx,
-  event: Extract<LockEvent, { type: 'failed' }>,
-): LockMachine {
-  const p = m.phase;
-  if (event.cancelled || !('request' in p) || p.request !== event.id) return m;
-  fx.push({ type: 'reportFailure', error: event.error });
-  m = { ...m, error: event.error };
-  switch (p.kind) {
-    case 'acquiring':
-      // Not holding and no answer: `error`; look with GET and acquire once it is free.
-      if (p.token === null) return { ...m, phase: looking('error', p.seen, 'acquire') };
-      return { ...m, phase: { ...p, request: null } };
-    case 'held':
-      // After a sleep the monotonic deadline cannot be trusted: the lease may well have lapsed.
-      if (p.confirm === 'after-sleep') return ranOut(m, fx, { ...p, request: null });
-      // Still held until the deadline (or still re-confirming): the deadline decides.
-      return { ...m, phase: { ...p, request: null } };
-    case 'unreachable':
-      return { ...m, phase: { ...p, request: null } };
-    case 'looking':
-      return { ...m, phase: { ...p, shows: 'error', request: null } };
-    case 'takingOver':
-      // No answer: nothing changed hands. Show what was shown, with the error, and look again.
-      if (p.fallback.kind === 'lost') {
-        return { ...m, phase: { kind: 'lost', reason: p.fallback.reason, seen: p.seen } };
-      }
-      return { ...m, phase: looking('locked', p.seen, 'announce') };
-  }
+/** Only a holder refreshes (or a tab confirming a grant); anyone else looks with GET. */
+function pollOf(p: Phase): 'lease' | 'look' | null {
+  if (p.kind === 'looking') return 'look';
+  return leasing(p) && p.token !== null ? 'lease' : null;
 }

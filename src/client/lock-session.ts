@@ -1,22 +1,35 @@
-import { isCancelledError, MutationObserver, type QueryClient } from '@tanstack/react-query';
-import type { LockAdapter, ReleaseOutcome, TakeOverResponse } from '../core/adapter';
+import {
+  type FetchQueryOptions,
+  isCancelledError,
+  MutationObserver,
+  type QueryClient,
+  type QueryKey,
+} from '@tanstack/react-query';
+import type { LockAdapter } from '../core/adapter';
 import { reportLockFailure } from '../core/lock-failure';
 import { getNavigation } from '../core/navigation';
 import { type PageLifecycle, type PageLifecycleEvent, pageLifecycle } from '../core/page-lifecycle';
 import type { LockUser } from '../protocol/protocol';
-import { type LockChannelMessage, openLockChannel, tellOtherTabs } from './lock-channel';
-import { reduce } from './lock-machine';
-import { initialMachine } from './lock-phase';
+import { setCappedTimeout } from './capped-timeout';
+import { openLockChannel, tellOtherTabs } from './lock-channel';
+import {
+  type AnswerEvent,
+  type Clock,
+  initialMachine,
+  type LockEffect,
+  type LockEvent,
+  reduce,
+  SLEEP_GAP,
+  slept,
+} from './lock-machine';
 import {
   ASK_ONCE,
   LOCK_QUERY_PREFIX,
   lockQueryOptions,
   lockStatusQueryOptions,
 } from './lock-queries';
-import { idleSnapshot, type PageLockSnapshot, sameSnapshot, snapshotOf } from './lock-snapshot';
-import type { LockEffect, LockEvent, LockMachine } from './lock-state';
-import { LockTimers } from './lock-timers';
-import { type LockSessionUser, LockUsers, runEach } from './lock-users';
+import { idleSnapshot, type PageLockSnapshot, snapshotOf } from './lock-snapshot';
+import { type LockSessionUser, LockUsers } from './lock-users';
 
 export interface LockSessionConfig {
   client: QueryClient;
@@ -31,55 +44,55 @@ export interface LockSessionConfig {
   monotonicNow?: () => number;
 }
 
+const toError = (error: unknown) => (error instanceof Error ? error : new Error(String(error)));
+
 /**
  * One resource's lock for one tab: the runtime of the pure machine in `lock-machine.ts`. It feeds
- * the machine events (answers, timers, the page's lifecycle, other tabs, the users' actions) and
- * performs the effects it asks for: requests through react-query on the app's QueryClient
- * (`fetchQuery` for the lease and looks, mutations for release and takeover), timers, the
- * BroadcastChannel and callbacks. Hooks read it with `subscribe`/`getSnapshot`.
+ * it events (answers, timers, the page's lifecycle, other tabs, the users' actions) and performs
+ * its effects: requests through react-query, timers, the BroadcastChannel and callbacks. A pushed
+ * status would be one more source of events (`{ type: 'status', id: 'push' }`).
  */
 export class LockSession {
   readonly resourceId: string;
   readonly clientId: string;
   readonly #config: LockSessionConfig;
   readonly #lifecycle: PageLifecycle;
+  readonly #mono: () => number;
   readonly #listeners = new Set<() => void>();
   readonly #users = new LockUsers();
-  /** Work that may still grant or release something, by request id; stop() waits for it. */
-  readonly #inFlight = new Map<number, Promise<unknown>>();
+  /** Requests that may still grant or release something, by id: stop() waits for them. */
+  readonly #inFlight = new Map<number, Promise<void>>();
   readonly #quiet = new Set<() => void>();
-  #machine: LockMachine;
+  readonly #queue: LockEvent[] = [];
+  readonly #release;
+  readonly #takeOver;
+  #machine;
   #snapshot: PageLockSnapshot;
-  #queue: LockEvent[] = [];
   #dispatching = false;
-  #after: Promise<unknown> | undefined;
-  readonly #timers: LockTimers;
+  #after?: Promise<unknown>;
+  #poll: { what: 'lease' | 'look'; timer: ReturnType<typeof setInterval> } | null = null;
+  #cancelDeadline?: () => void;
+  #lastRefresh?: Clock;
   #reloadWhenVisible = false;
   #channel: BroadcastChannel | null = null;
-  #cleanups: Array<() => void> = [];
-  #stopping: Promise<void> | null = null;
-  readonly #releaser: MutationObserver<ReleaseOutcome, Error, string>;
-  readonly #takerOver: MutationObserver<TakeOverResponse, Error, number>;
+  #unsubscribe?: () => void;
+  #stopping?: Promise<void>;
 
   constructor(config: LockSessionConfig) {
-    this.#config = config;
-    this.resourceId = config.resourceId;
-    this.clientId = config.clientId;
-    this.#lifecycle = config.lifecycle ?? pageLifecycle;
-    this.#timers = new LockTimers(
-      config.monotonicNow ?? (() => performance.now()),
-      (event) => this.#dispatch(event),
-      () => this.#users.pollInterval(this.#machine.ttlMs),
-    );
-    this.#machine = initialMachine('mount', config.user?.id ?? null);
-    this.#snapshot = idleSnapshot(this.resourceId);
     const { client, adapter, resourceId, clientId } = config;
-    this.#releaser = new MutationObserver(client, {
+    this.#config = config;
+    this.resourceId = resourceId;
+    this.clientId = clientId;
+    this.#lifecycle = config.lifecycle ?? pageLifecycle;
+    this.#mono = config.monotonicNow ?? (() => performance.now());
+    this.#machine = initialMachine('mount', config.user?.id ?? null);
+    this.#snapshot = idleSnapshot(resourceId);
+    this.#release = new MutationObserver(client, {
       mutationKey: [LOCK_QUERY_PREFIX, resourceId, 'release'],
       mutationFn: (token: string) => adapter.release(resourceId, token),
       ...ASK_ONCE,
     });
-    this.#takerOver = new MutationObserver(client, {
+    this.#takeOver = new MutationObserver(client, {
       mutationKey: [LOCK_QUERY_PREFIX, resourceId, 'takeover'],
       mutationFn: (expectedFence: number) =>
         adapter.takeOver(resourceId, { clientId, expectedFence }),
@@ -111,7 +124,7 @@ export class LockSession {
 
   /** The users' options changed (a smaller `pollInterval`, another acquire mode): apply them. */
   optionsChanged(): void {
-    this.#timers.repoll();
+    if (this.#poll) this.#armPoll(this.#poll.what);
     this.#dispatch({ type: 'mode', mode: this.#users.acquireMode() });
   }
 
@@ -119,10 +132,10 @@ export class LockSession {
   start(after?: Promise<unknown>): void {
     if (this.#machine.phase.kind !== 'idle') return;
     this.#after = after;
-    this.#cleanups.push(this.#lifecycle.subscribe(this.#onPageEvent));
-    this.#channel = openLockChannel((message) => {
-      if (message.resourceId !== this.resourceId || !message.type) return;
-      this.#dispatch({ type: 'otherTab', message: message.type });
+    this.#unsubscribe = this.#lifecycle.subscribe(this.#onPage);
+    this.#channel = openLockChannel(({ resourceId, type }) => {
+      if (resourceId === this.resourceId && type)
+        this.#dispatch({ type: 'otherTab', message: type });
     });
     this.#dispatch({ type: 'start', afterPreviousStop: after !== undefined });
   }
@@ -130,35 +143,29 @@ export class LockSession {
   /** Stop for good; resolves once every request that could grant or release has settled. */
   stop(): Promise<void> {
     if (this.#stopping) return this.#stopping;
-    this.#dispatch({ type: 'stop' });
-    this.#timers.stop();
+    this.#dispatch({ type: 'stop' }); // which disarms the poll and the deadline
     this.#reloadWhenVisible = false;
-    for (const cleanup of this.#cleanups.splice(0)) cleanup();
+    this.#unsubscribe?.();
     this.#channel?.close();
     this.#channel = null;
     this.#listeners.clear();
     this.#stopping = (async () => {
-      while (this.#inFlight.size > 0) await Promise.allSettled([...this.#inFlight.values()]);
+      while (this.#inFlight.size > 0) await Promise.allSettled(this.#inFlight.values());
     })();
     return this.#stopping;
   }
 
-  acquire = (): void => {
-    this.#dispatch({ type: 'acquire' });
-  };
-
-  retry = (): void => {
-    this.#dispatch({ type: 'retry' });
-  };
+  acquire = (): void => void this.#dispatch({ type: 'acquire' });
+  retry = (): void => void this.#dispatch({ type: 'retry' });
 
   /** Give the lock back and stay `free`; resolves once the release landed. */
   release = async (): Promise<void> => {
-    await this.#requestOf(this.#dispatch({ type: 'release' }), 'release');
+    await this.#sent(this.#dispatch({ type: 'release' }), 'release');
   };
 
   /** Take the lock from its holder ("edit here instead" when the holder is this user). */
   takeOver = async (): Promise<void> => {
-    await this.#requestOf(this.#dispatch({ type: 'takeOver' }), 'takeOver');
+    await this.#sent(this.#dispatch({ type: 'takeOver' }), 'takeOver');
   };
 
   /** One round trip now (see `PageLockState.recheck`); resolves once no request is on its way. */
@@ -168,12 +175,11 @@ export class LockSession {
   };
 
   #busy(): boolean {
-    const { phase } = this.#machine;
-    if (phase.kind === 'acquiring' && phase.request === null) return true;
-    return 'request' in phase && phase.request !== null;
+    const p = this.#machine.phase;
+    return 'request' in p && (p.request !== null || p.kind === 'acquiring');
   }
 
-  #requestOf(effects: LockEffect[], type: 'release' | 'takeOver'): Promise<unknown> | undefined {
+  #sent(effects: LockEffect[], type: 'release' | 'takeOver'): Promise<void> | undefined {
     const effect = effects.find((e) => e.type === type);
     return effect && 'id' in effect ? this.#inFlight.get(effect.id) : undefined;
   }
@@ -188,147 +194,114 @@ export class LockSession {
       for (let next = this.#queue.shift(); next; next = this.#queue.shift()) {
         const { state, effects } = reduce(this.#machine, next);
         this.#machine = state;
-        this.#publish();
+        const shown = snapshotOf(state, this.resourceId);
+        const keys = Object.keys(shown) as Array<keyof PageLockSnapshot>;
+        if (keys.some((key) => !Object.is(shown[key], this.#snapshot[key]))) {
+          this.#snapshot = shown;
+          for (const listener of [...this.#listeners]) listener();
+        }
         for (const effect of effects) this.#perform(effect);
         performed.push(...effects);
       }
     } finally {
       this.#dispatching = false;
     }
-    if (!this.#busy())
-      for (const resolve of [...this.#quiet]) this.#quiet.delete(resolve) && resolve();
+    if (!this.#busy()) {
+      for (const resolve of this.#quiet) resolve();
+      this.#quiet.clear();
+    }
     return performed;
   }
 
-  #perform(effect: LockEffect): void {
+  #perform(e: LockEffect) {
     const { client, adapter, resourceId, clientId } = this.#config;
     const scope = { adapter, clientId };
-    switch (effect.type) {
+    // The cache's copy is structurally shared with the previous answer: an unchanged holder stays
+    // the same object, so a component that shows it is not rendered again.
+    const fetch = <T, K extends QueryKey>(options: FetchQueryOptions<T, Error, T, K>) =>
+      client.fetchQuery(options).then((raw) => client.getQueryData<T>(options.queryKey) ?? raw);
+    switch (e.type) {
       case 'acquire': {
-        if (effect.token) this.#timers.noticeSleep();
-        const sent = this.#timers.now();
-        const options = lockQueryOptions(resourceId, scope, effect.token);
-        // The cache's copy is structurally shared with the previous answer: an unchanged holder
-        // stays the same object, so a component that shows it is not rendered again.
-        const request = client
-          .fetchQuery(options)
-          .then((raw) => client.getQueryData(options.queryKey) ?? raw);
-        this.#track(effect.id, request, (answer) => {
-          const at = this.#timers.now();
-          const sleptInFlight = this.#timers.sleptSince(sent);
-          return { type: 'leased', id: effect.id, answer, sentAt: sent.mono, at, sleptInFlight };
-        });
-        return;
+        const now = this.#now();
+        const last = this.#lastRefresh;
+        if (e.token) this.#lastRefresh = now;
+        if (e.token && last && slept(last, now)) this.#dispatch({ type: 'slept' });
+        return this.#track('leased', e.id, fetch(lockQueryOptions(resourceId, scope, e.token)));
       }
-      case 'look': {
-        const options = lockStatusQueryOptions(resourceId, scope);
-        const request = client
-          .fetchQuery(options)
-          .then((raw) => client.getQueryData(options.queryKey) ?? raw);
-        this.#track(effect.id, request, (answer) => ({
-          type: 'looked',
-          id: effect.id,
-          answer,
-          at: this.#timers.now(),
-        }));
-        return;
-      }
-      case 'takeOver': {
-        const sentAt = this.#timers.now().mono;
-        this.#track(effect.id, this.#takerOver.mutate(effect.expectedFence), (answer) => ({
-          type: 'tookOver',
-          id: effect.id,
-          answer,
-          sentAt,
-          at: this.#timers.now(),
-        }));
-        return;
-      }
+      case 'look':
+        return this.#track('status', e.id, fetch(lockStatusQueryOptions(resourceId, scope)));
+      case 'takeOver':
+        return this.#track('tookOver', e.id, this.#takeOver.mutate(e.fence));
       case 'release': {
-        const { id, token, announce } = effect;
-        const message = { type: 'released', resourceId } as const;
-        // The page is going away: a beacon (or a keepalive fetch) that nobody waits for; react-
-        // query is left out, since nothing would ever read its answer.
-        const released = effect.beacon
+        const { id, token, announce, beacon } = e;
+        const tell = () =>
+          announce && tellOtherTabs(this.#channel, { type: 'released', resourceId });
+        // The page is going away: a keepalive request that nobody waits for, without react-query,
+        // since nothing would ever read its answer.
+        const released = beacon
           ? adapter.release(resourceId, token, { keepalive: true })
-          : this.#releaser.mutate(token);
-        if (effect.beacon && announce) this.#broadcast(message);
-        this.#settle(
-          id,
-          released.then(
-            () => {
-              if (announce && !effect.beacon) this.#broadcast(message);
-              return { type: 'released', id } as const;
-            },
-            (error: unknown) =>
-              ({ type: 'released', id, error: announce ? toError(error) : undefined }) as const,
-          ),
+          : this.#release.mutate(token);
+        if (beacon) tell();
+        const landed = (error?: Error): LockEvent => ({ type: 'released', id, error });
+        const outcome = released.then(
+          () => {
+            if (!beacon) tell();
+            return landed();
+          },
+          (error: unknown) => landed(announce ? toError(error) : undefined),
         );
-        return;
+        return this.#settle(id, outcome);
       }
-      case 'reclaimAndRelease': {
-        const reclaimed = adapter.acquire(resourceId, { clientId }).then(async (answer) => {
-          if (answer.status !== 'held') return;
-          await adapter.release(resourceId, answer.token);
-          this.#broadcast({ type: 'released', resourceId });
-        });
-        const done = { type: 'released', id: effect.id } as const;
-        this.#settle(
-          effect.id,
-          reclaimed.then(
-            () => done,
-            () => done,
-          ),
-        );
-        return;
+      case 'reclaim':
+      case 'afterStop': {
+        const done = (): LockEvent => ({ type: 'released', id: e.id });
+        const work =
+          e.type === 'afterStop'
+            ? Promise.resolve(this.#after)
+            : adapter.acquire(resourceId, { clientId }).then(async (answer) => {
+                if (answer.status !== 'held') return;
+                await adapter.release(resourceId, answer.token);
+                tellOtherTabs(this.#channel, { type: 'released', resourceId });
+              });
+        return this.#settle(e.id, work.then(done, done));
       }
-      case 'cancelRefresh':
-        void client.cancelQueries(
-          { queryKey: lockQueryOptions(resourceId, scope).queryKey, exact: true },
-          // Not reverted: a cancelled refresh must not answer with the previous lease.
-          { revert: false },
-        );
-        return;
-      case 'awaitPreviousStop': {
-        const done = { type: 'released', id: effect.id } as const;
-        this.#settle(
-          effect.id,
-          Promise.resolve(this.#after).then(
-            () => done,
-            () => done,
-          ),
-        );
+      case 'cancel': {
+        const { queryKey } = lockQueryOptions(resourceId, scope);
+        // Not reverted: a cancelled refresh must not answer with the previous lease.
+        void client.cancelQueries({ queryKey, exact: true }, { revert: false });
         return;
       }
       case 'poll':
-        this.#timers.poll(effect.what);
-        return;
+        return this.#armPoll(e.what);
       case 'deadline':
-        this.#timers.deadline(effect.at);
-        return;
+        return this.#armDeadline(e.at);
       case 'broadcast':
-        this.#broadcast({ type: effect.message, resourceId });
-        return;
+        return tellOtherTabs(this.#channel, { type: e.message, resourceId });
       case 'callback':
-        this.#runCallbacks(effect.name);
+        if (this.#users.run(e.name, this.#snapshot) || e.name !== 'onAvailable') return;
+        // The default: reload so the editor shows what the other person saved, but never in a
+        // background tab (it would take the lock nobody is using).
+        if (this.#lifecycle.isVisible()) getNavigation().reload();
+        else this.#reloadWhenVisible = true;
         return;
-      case 'reportFailure':
-        reportLockFailure(effect.error);
-        return;
+      case 'report':
+        return reportLockFailure(e.error);
     }
   }
 
   /** A request on its way: its answer (or failure) comes back as an event. */
-  #track<T>(id: number, request: Promise<T>, toEvent: (answer: T) => LockEvent): void {
-    this.#settle(
-      id,
-      request.then(toEvent, (error: unknown) => ({
-        type: 'failed',
-        id,
-        error: toError(error),
-        cancelled: isCancelledError(error),
-      })),
-    );
+  #track<T extends AnswerEvent['type']>(
+    type: T,
+    id: number,
+    request: Promise<Extract<AnswerEvent, { type: T }>['answer']>,
+  ): void {
+    const sent = this.#now();
+    const answered = (answer: unknown) =>
+      ({ type, id, answer, sent, at: this.#now() }) as LockEvent;
+    const failed = (error: unknown): LockEvent => {
+      return { type: 'failed', id, error: toError(error), cancelled: isCancelledError(error) };
+    };
+    this.#settle(id, request.then(answered, failed));
   }
 
   #settle(id: number, outcome: Promise<LockEvent>): void {
@@ -339,53 +312,51 @@ export class LockSession {
     this.#inFlight.set(id, handled);
   }
 
-  #onPageEvent = (event: PageLifecycleEvent): void => {
-    switch (event.type) {
-      case 'visibilitychange':
-        if (!event.visible) return;
-        if (this.#reloadWhenVisible) {
-          this.#reloadWhenVisible = false;
-          getNavigation().reload();
-        }
-        this.#dispatch({ type: 'visible' });
+  #now(): Clock {
+    return { mono: this.#mono(), wall: Date.now() };
+  }
+
+  // Re-armed by every new phase: a tick while a request is on its way asks nothing (that request
+  // counts), and one that never settles does not stop the polls.
+  #armPoll(what: 'lease' | 'look' | null): void {
+    if (this.#poll) clearInterval(this.#poll.timer);
+    const every = this.#users.pollInterval(this.#machine.ttlMs);
+    this.#poll = what && {
+      what,
+      timer: setInterval(() => this.#dispatch({ type: 'pollDue' }), every),
+    };
+  }
+
+  #armDeadline(deadline: number | null): void {
+    this.#cancelDeadline?.();
+    this.#cancelDeadline = undefined;
+    if (deadline === null) return;
+    const delay = Math.max(0, deadline - this.#mono());
+    const armedAt = Date.now();
+    this.#cancelDeadline = setCappedTimeout(() => {
+      this.#cancelDeadline = undefined;
+      if (this.#mono() >= deadline) {
+        this.#dispatch({ type: 'deadline', at: this.#now() });
         return;
-      case 'online':
-        this.#dispatch({ type: 'online' });
-        return;
-      case 'pagehide':
-        this.#reloadWhenVisible = false;
-        this.#dispatch({ type: 'pagehide' });
-        return;
-      case 'pageshow':
-        if (event.persisted) this.#dispatch({ type: 'pageshow' });
-        return;
+      }
+      // Fired far later than asked: the machine slept, and the monotonic clock may have slept
+      // with it. Edit again only once the server confirms the lease.
+      if (Date.now() - armedAt - delay > SLEEP_GAP) this.#dispatch({ type: 'slept' });
+      if (!this.#cancelDeadline) this.#armDeadline(deadline);
+    }, delay);
+  }
+
+  #onPage = (event: PageLifecycleEvent): void => {
+    if (event.type === 'visibilitychange') {
+      if (!event.visible) return;
+      if (this.#reloadWhenVisible) getNavigation().reload();
+      this.#reloadWhenVisible = false;
+      this.#dispatch({ type: 'visible' });
+    } else if (event.type === 'pagehide') {
+      this.#reloadWhenVisible = false;
+      this.#dispatch({ type: 'pagehide' });
+    } else if (event.type === 'online' || event.persisted) {
+      this.#dispatch({ type: event.type });
     }
   };
-
-  #broadcast(message: LockChannelMessage): void {
-    tellOtherTabs(this.#channel, message);
-  }
-
-  #runCallbacks(name: 'onAcquired' | 'onLost' | 'onAvailable'): void {
-    const callbacks = this.#users.callbacks(name);
-    if (name === 'onAvailable' && callbacks.size === 0) {
-      // The default: reload so the editor shows what the other person saved, but never in a
-      // background tab (it would take the lock nobody is using).
-      if (this.#lifecycle.isVisible()) getNavigation().reload();
-      else this.#reloadWhenVisible = true;
-      return;
-    }
-    runEach(callbacks, this.#snapshot);
-  }
-
-  #publish(): void {
-    const next = snapshotOf(this.#machine, this.resourceId);
-    if (sameSnapshot(this.#snapshot, next)) return;
-    this.#snapshot = next;
-    for (const listener of [...this.#listeners]) listener();
-  }
-}
-
-function toError(error: unknown): Error {
-  return error instanceof Error ? error : new Error(String(error));
 }

@@ -7,7 +7,7 @@ export interface LockSessionUser {
   options(): PageLockOptions;
 }
 
-type Callback = (state: PageLockSnapshot) => void;
+const warned = new Set<string>();
 
 /**
  * The hooks (and the provider) sharing one session, and what their options add up to: any user
@@ -16,58 +16,37 @@ type Callback = (state: PageLockSnapshot) => void;
  */
 export class LockUsers extends Set<LockSessionUser> {
   acquireMode(): 'mount' | 'manual' {
-    for (const user of this) if (user.options().acquire !== 'manual') return 'mount';
-    return this.size === 0 ? 'mount' : 'manual';
+    const manual = this.size > 0 && [...this].every((user) => user.options().acquire === 'manual');
+    return manual ? 'manual' : 'mount';
   }
 
-  /** The poll interval, clamped to a third of the server's TTL so a lease survives a missed poll. */
+  /** Clamped to a third of the server's TTL, so a lease survives a missed poll. */
   pollInterval(ttlMs: number | null): number {
-    let interval = Number.POSITIVE_INFINITY;
-    for (const user of this) {
-      const asked = user.options().pollInterval;
-      if (asked !== undefined && Number.isFinite(asked) && asked > 0) {
-        interval = Math.min(interval, asked);
+    const asked = [...this].map((user) => user.options().pollInterval ?? Infinity);
+    const smallest = Math.min(...asked.filter((interval) => interval > 0));
+    const interval = smallest === Infinity ? DEFAULT_POLL_INTERVAL : smallest;
+    const ceiling = ttlMs === null ? interval : Math.max(1, Math.floor(ttlMs / 3));
+    if (interval <= ceiling) return interval;
+    const warning = `[page-lock] [usePageLock] pollInterval ${interval} ms is more than a third of the server's ttl (${ttlMs} ms); polling every ${ceiling} ms so a lease survives a missed poll`;
+    if (isDevelopment() && !warned.has(warning)) {
+      warned.add(warning);
+      console.warn(warning);
+    }
+    return ceiling;
+  }
+
+  /** Run each distinct callback once (one that throws is reported); false when there was none. */
+  run(name: 'onAcquired' | 'onLost' | 'onAvailable', state: PageLockSnapshot): boolean {
+    const callbacks = new Set([...this].flatMap((user) => user.options()[name] ?? []));
+    for (const callback of callbacks) {
+      try {
+        callback(state);
+      } catch (error) {
+        const { reportError } = globalThis as { reportError?: (error: unknown) => void };
+        if (typeof reportError === 'function') reportError(error);
+        else console.error(error);
       }
     }
-    if (interval === Number.POSITIVE_INFINITY) interval = DEFAULT_POLL_INTERVAL;
-    const ceiling = ttlMs === null ? interval : Math.max(1, Math.floor(ttlMs / 3));
-    if (interval > ceiling) {
-      warnOnce(
-        `[page-lock] [usePageLock] pollInterval ${interval} ms is more than a third of the server's ttl (${ttlMs} ms); polling every ${ceiling} ms so a lease survives a missed poll`,
-      );
-      interval = ceiling;
-    }
-    return interval;
+    return callbacks.size > 0;
   }
-
-  /** The users' callbacks of one kind, each function once. */
-  callbacks(name: 'onAcquired' | 'onLost' | 'onAvailable'): Set<Callback> {
-    const callbacks = new Set<Callback>();
-    for (const user of this) {
-      const callback = user.options()[name];
-      if (callback) callbacks.add(callback);
-    }
-    return callbacks;
-  }
-}
-
-/** Run every callback; one that throws is reported and does not stop the others. */
-export function runEach(callbacks: Iterable<Callback>, state: PageLockSnapshot): void {
-  for (const callback of callbacks) {
-    try {
-      callback(state);
-    } catch (error) {
-      const report = (globalThis as { reportError?: (error: unknown) => void }).reportError;
-      if (typeof report === 'function') report(error);
-      else console.error(error);
-    }
-  }
-}
-
-const warned = new Set<string>();
-
-function warnOnce(message: string): void {
-  if (!isDevelopment() || warned.has(message)) return;
-  warned.add(message);
-  console.warn(message);
 }

@@ -1,8 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import { reduce } from '../../src/client/lock-machine';
-import { initialMachine } from '../../src/client/lock-phase';
+import {
+  initialMachine,
+  type LockEffect,
+  type LockEvent,
+  type LockMachine,
+  type Phase,
+  reduce,
+  type Seen,
+} from '../../src/client/lock-machine';
 import { snapshotOf } from '../../src/client/lock-snapshot';
-import type { LockEffect, LockEvent, LockMachine, Phase, Seen } from '../../src/client/lock-state';
 import type {
   AcquireResponse,
   HeldResponse,
@@ -76,18 +82,23 @@ const takingOver: P<'takingOver'> = {
   kind: 'takingOver',
   request: 1,
   seen: bobs,
-  fallback: { kind: 'locked' },
+  fallback: {
+    kind: 'looking',
+    shows: 'locked',
+    seen: bobs,
+    onFree: 'announce',
+    manual: false,
+    gaveUp: false,
+    request: null,
+  },
 };
 const lost: P<'lost'> = { kind: 'lost', reason: 'taken-over', seen: bobs };
-const paused = (left: Extract<Phase, { kind: 'paused' }>['left']): Phase => ({
-  kind: 'paused',
-  left,
-});
+const paused = (left: Phase): Phase => ({ kind: 'paused', left });
 
 const machine = (phase: Phase, more: Partial<LockMachine> = {}): LockMachine => ({
   ...initialMachine('mount', 'alice'),
   nextId: 5,
-  grants: phase.kind === 'acquiring' && phase.request !== null && phase.token === null ? [1] : [],
+  pending: phase.kind === 'acquiring' && phase.request !== null && phase.token === null ? [1] : [],
   ...more,
   phase,
 });
@@ -118,14 +129,15 @@ const leased = (answer: AcquireResponse, id = 1, mono = 0, sleptInFlight = false
   type: 'leased',
   id,
   answer,
-  sentAt: 0,
-  at: at(mono),
-  sleptInFlight,
+  sent: at(),
+  // A wall clock that ran ahead of the monotonic one on the way: the machine slept.
+  at: { mono, wall: sleptInFlight ? 60_000 : 0 },
 });
-const looked = (answer: StatusResponse, id = 1): LockEvent => ({
-  type: 'looked',
+const looked = (answer: StatusResponse, id: number | 'push' = 1): LockEvent => ({
+  type: 'status',
   id,
   answer,
+  sent: at(),
   at: at(),
 });
 const free: StatusResponse = { status: 'free', ttlMs: 30_000, now: 0 };
@@ -178,7 +190,7 @@ function describeEffect(e: LockEffect): string {
     case 'acquire':
       return e.token ? `refresh ${e.token}` : 'acquire';
     case 'takeOver':
-      return `takeOver fence ${e.expectedFence}`;
+      return `takeOver fence ${e.fence}`;
     case 'release':
       return `release ${e.token}${e.beacon ? ' by beacon' : ''}${e.announce ? '' : ' quietly'}`;
     case 'poll':
@@ -198,11 +210,11 @@ function describeEffect(e: LockEffect): string {
 const table: Array<[string, LockMachine, LockEvent, string, string[]]> = [
   ['idle, mount mode: start acquires', machine({ kind: 'idle' }), { type: 'start', afterPreviousStop: false }, 'acquiring', ['acquire', 'poll off']],
   ['idle, manual mode: start looks', machine({ kind: 'idle' }, { mode: 'manual' }), { type: 'start', afterPreviousStop: false }, 'looking free/show manual → free', ['look', 'poll look']],
-  ['idle: start after a stop still under way waits for it', machine({ kind: 'idle' }), { type: 'start', afterPreviousStop: true }, 'acquiring (waiting)', ['awaitPreviousStop', 'poll off']],
-  ['waiting: the previous stop landed, so acquire', machine(waiting, { releases: [4] }), { type: 'released', id: 4 }, 'acquiring', ['acquire', 'poll off']],
+  ['idle: start after a stop still under way waits for it', machine({ kind: 'idle' }), { type: 'start', afterPreviousStop: true }, 'acquiring (waiting)', ['afterStop', 'poll off']],
+  ['waiting: the previous stop landed, so acquire', machine(waiting, { pending: [4] }), { type: 'released', id: 4 }, 'acquiring', ['acquire', 'poll off']],
   ['acquiring: granted', machine(acquiring), leased(grant()), 'held → held', ['broadcast acquired', 'onAcquired', 'poll lease', 'deadline 30000']],
   ['acquiring: someone else holds it', machine(acquiring), leased(refused), 'looking locked/announce → locked', ['poll look']],
-  ['acquiring: no answer', machine(acquiring), failed(), 'looking error/acquire → error', ['reportFailure', 'poll look']],
+  ['acquiring: no answer', machine(acquiring), failed(), 'looking error/acquire → error', ['report', 'poll look']],
   ['acquiring: a grant that slept on its way is confirmed', machine(acquiring), leased(grant(), 1, 0, true), 'acquiring confirming', ['refresh t1', 'poll lease']],
   ['acquiring: a grant beyond fence + 1 after the cache is stale', machine({ ...acquiring, cacheFence: 1 }), leased(grant('t2', 3)), 'lost edited-meanwhile', ['release t2 quietly', 'onLost', 'poll off']],
   ['acquiring: release leaves the first acquire running (given back later)', machine(acquiring), ev('release'), 'looking free/show gaveUp → free', ['poll look']],
@@ -211,53 +223,54 @@ const table: Array<[string, LockMachine, LockEvent, string, string[]]> = [
   ['held: refreshed', machine(refreshing), leased(grant(), 1, 1_000), 'held → held', ['poll lease']],
   ['held: poll due while a refresh is on its way asks nothing', machine(refreshing), ev('pollDue'), 'held → held', []],
   ['held: refresh answered 409', machine(refreshing), leased(ended('taken-over')), 'lost taken-over', ['onLost', 'poll off', 'deadline off']],
-  ['held: refresh got no answer, still held until the deadline', machine(refreshing), failed(), 'held → held', ['reportFailure', 'poll lease']],
+  ['held: refresh got no answer, still held until the deadline', machine(refreshing), failed(), 'held → held', ['report', 'poll lease']],
   ['held: answered after the lease it gives would last', machine(refreshing), leased(grant(), 1, 40_000), 'unreachable', ['onLost', 'poll lease', 'deadline off']],
   ['held: deadline passed', machine(held), { type: 'deadline', at: at(30_000) }, 'unreachable', ['onLost', 'poll lease', 'deadline off']],
   ['held: deadline timer early does nothing', machine(held), { type: 'deadline', at: at(29_999) }, 'held → held', []],
   ['held: visible again re-confirms', machine(held), ev('visible'), 'held round-trip → acquiring', ['refresh t1', 'poll lease']],
   ['held: slept re-confirms', machine(held), ev('slept'), 'held after-sleep → acquiring', ['refresh t1', 'poll lease']],
   ['held: re-confirmed', machine(confirming), leased(grant()), 'held → held', ['poll lease']],
-  ['held: a re-confirm after a sleep got no answer', machine(afterSleep), failed(), 'unreachable', ['reportFailure', 'onLost', 'poll lease', 'deadline off']],
+  ['held: a re-confirm after a sleep got no answer', machine(afterSleep), failed(), 'unreachable', ['report', 'onLost', 'poll lease', 'deadline off']],
   ['held: a refresh that slept on its way is asked again', machine(refreshing), leased(grant(), 1, 0, true), 'held after-sleep → acquiring', ['refresh t1', 'poll lease']],
-  ['held: recheck cancels the refresh on its way and sends another', machine(refreshing), ev('recheck'), 'held → held', ['cancelRefresh', 'refresh t1', 'poll lease']],
+  ['held: recheck cancels the refresh on its way and sends another', machine(refreshing), ev('recheck'), 'held → held', ['cancel', 'refresh t1', 'poll lease']],
   ['held: another tab took over, refresh now', machine(held), { type: 'otherTab', message: 'taken-over' }, 'held → held', ['refresh t1', 'poll lease']],
   ['held: another tab acquired something, nothing to do', machine(held), { type: 'otherTab', message: 'acquired' }, 'held → held', []],
-  ['held: release cancels the refresh and gives the lock back', machine(refreshing), ev('release'), 'looking free/show gaveUp → free', ['cancelRefresh', 'release t1', 'poll look', 'deadline off']],
-  ['held: pagehide gives it back by beacon', machine(held), ev('pagehide'), 'paused as holder', ['release t1 by beacon', 'poll off', 'deadline off']],
+  ['held: release cancels the refresh and gives the lock back', machine(refreshing), ev('release'), 'looking free/show gaveUp → free', ['cancel', 'release t1', 'poll look', 'deadline off']],
+  ['held: pagehide gives it back by beacon', machine(held), ev('pagehide'), 'paused as held', ['release t1 by beacon', 'poll off', 'deadline off']],
   ['held: stop gives it back', machine(held), ev('stop'), 'stopped', ['release t1', 'poll off', 'deadline off']],
   ['held: a late answer of another request changes nothing', machine(held), leased(grant(), 9), 'held → held', []],
   ['unreachable: resumed', machine(unreachable), leased(grant()), 'held → held', ['broadcast acquired', 'onAcquired', 'poll lease', 'deadline 30000']],
   ['unreachable: answered 409, no second onLost', machine(unreachable), leased(ended('expired')), 'lost expired', ['poll off']],
-  ['unreachable: still no answer', machine(unreachable), failed(), 'unreachable', ['reportFailure', 'poll lease']],
+  ['unreachable: still no answer', machine(unreachable), failed(), 'unreachable', ['report', 'poll lease']],
   ['blocked: free, so tell the app', machine(blocked), looked(free), 'looking free/show → free', ['onAvailable', 'poll look']],
+  ['blocked: a pushed status acts at once, whatever look is on its way', machine(blocked), looked(free, 'push'), 'looking free/show → free', ['onAvailable', 'poll look']],
   ['blocked: still locked', machine(blocked), looked(seenLocked), 'looking locked/announce → locked', ['poll look']],
   ['blocked: another tab released, look now', machine({ ...blocked, request: null }), { type: 'otherTab', message: 'released' }, 'looking locked/announce → locked', ['look', 'poll look']],
-  ['blocked: look got no answer', machine(blocked), failed(), 'looking error/announce → error', ['reportFailure', 'poll look']],
+  ['blocked: look got no answer', machine(blocked), failed(), 'looking error/announce → error', ['report', 'poll look']],
   ['blocked: take over', machine({ ...blocked, request: null }), ev('takeOver'), 'takingOver', ['takeOver fence 1', 'poll off']],
   ['blocked: acquire', machine({ ...blocked, request: null }), ev('acquire'), 'acquiring', ['acquire', 'poll off']],
-  ['blocked: pagehide remembers it was blocked', machine(blocked), ev('pagehide'), 'paused as blocked', ['poll off']],
+  ['blocked: pagehide remembers it was blocked', machine(blocked), ev('pagehide'), 'paused as looking', ['poll off']],
   ['error: free, so acquire', machine(failing), looked(free), 'acquiring', ['acquire', 'poll off']],
   ['error: release stops waiting to acquire', machine(failing), ev('release'), 'looking free/show gaveUp → free', ['poll look']],
   ['manual: a mount user joins', machine(manual, { mode: 'manual' }), { type: 'mode', mode: 'mount' }, 'acquiring', ['acquire', 'poll off']],
   ['manual: this tab holds it (a reload), reclaim', machine({ ...manual, request: 1 }, { mode: 'manual' }), looked(seenHeld), 'acquiring', ['acquire', 'poll off']],
-  ['released: a look still sees our lease, give it back', machine(released), looked(seenHeld), 'looking free/show gaveUp → free', ['reclaimAndRelease', 'poll look']],
-  ['released: our release is still on its way, as good as free', machine(released, { releases: [3] }), looked(seenHeld), 'looking free/show gaveUp → free', ['poll look']],
-  ['released: acquire waits for the release to land', machine({ ...released, request: null }, { releases: [3] }), ev('acquire'), 'acquiring (waiting)', ['poll off']],
-  ['released: the release failed', machine({ ...released, request: null }, { releases: [3] }), { type: 'released', id: 3, error: new Error('offline') }, 'looking free/show gaveUp → free', ['reportFailure']],
-  ['takingOver: granted', machine(takingOver, { grants: [1] }), { type: 'tookOver', id: 1, answer: grant('t9', 2), sentAt: 0, at: at() }, 'held → held', ['broadcast acquired', 'onAcquired', 'broadcast taken-over', 'poll lease', 'deadline 30000']],
-  ['takingOver: refused, the fence moved on', machine(takingOver, { grants: [1] }), { type: 'tookOver', id: 1, answer: { status: 'refused', reason: 'fence-mismatch', lock: lock(2, bob), now: 0 }, sentAt: 0, at: at() }, 'looking locked/announce → locked', ['poll look']],
-  ['takingOver: refused and free now, acquire', machine(takingOver, { grants: [1] }), { type: 'tookOver', id: 1, answer: { status: 'refused', reason: 'fence-mismatch', now: 0 }, sentAt: 0, at: at() }, 'acquiring', ['acquire', 'poll off']],
-  ['takingOver: no answer, blocked again', machine(takingOver, { grants: [1] }), failed(), 'looking locked/announce → locked', ['reportFailure', 'poll look']],
-  ['takingOver: no answer after lost, lost again', machine({ ...takingOver, fallback: { kind: 'lost', reason: 'expired' } }, { grants: [1] }), failed(), 'lost expired', ['reportFailure', 'poll off']],
-  ['stopped: a late grant is given back', machine({ kind: 'stopped' }, { grants: [1] }), leased(grant('t7')), 'stopped', ['release t7 quietly']],
+  ['released: a look still sees our lease, give it back', machine(released), looked(seenHeld), 'looking free/show gaveUp → free', ['reclaim', 'poll look']],
+  ['released: our release is still on its way, as good as free', machine(released, { pending: [3] }), looked(seenHeld), 'looking free/show gaveUp → free', ['poll look']],
+  ['released: acquire waits for the release to land', machine({ ...released, request: null }, { pending: [3] }), ev('acquire'), 'acquiring (waiting)', ['poll off']],
+  ['released: the release failed', machine({ ...released, request: null }, { pending: [3] }), { type: 'released', id: 3, error: new Error('offline') }, 'looking free/show gaveUp → free', ['report']],
+  ['takingOver: granted', machine(takingOver, { pending: [1] }), { type: 'tookOver', id: 1, answer: grant('t9', 2), sent: at(), at: at() }, 'held → held', ['broadcast acquired', 'onAcquired', 'broadcast taken-over', 'poll lease', 'deadline 30000']],
+  ['takingOver: refused, the fence moved on', machine(takingOver, { pending: [1] }), { type: 'tookOver', id: 1, answer: { status: 'refused', reason: 'fence-mismatch', lock: lock(2, bob), now: 0 }, sent: at(), at: at() }, 'looking locked/announce → locked', ['poll look']],
+  ['takingOver: refused and free now, acquire', machine(takingOver, { pending: [1] }), { type: 'tookOver', id: 1, answer: { status: 'refused', reason: 'fence-mismatch', now: 0 }, sent: at(), at: at() }, 'acquiring', ['acquire', 'poll off']],
+  ['takingOver: no answer, blocked again', machine(takingOver, { pending: [1] }), failed(), 'looking locked/announce → locked', ['report', 'poll look']],
+  ['takingOver: no answer after lost, lost again', machine({ ...takingOver, fallback: { kind: 'lost', reason: 'expired', seen: bobs } }, { pending: [1] }), failed(), 'lost expired', ['report', 'poll off']],
+  ['stopped: a late grant is given back', machine({ kind: 'stopped' }, { pending: [1] }), leased(grant('t7')), 'stopped', ['release t7 quietly']],
   ['lost: retry acquires', machine(lost), ev('retry'), 'acquiring', ['acquire', 'poll off']],
   ['lost: recheck has nothing to ask', machine(lost), ev('recheck'), 'lost taken-over', []],
   ['lost: edit here instead', machine(lost), ev('takeOver'), 'takingOver', ['takeOver fence 1', 'poll off']],
-  ['paused holder: pageshow re-acquires with the fence it held', machine(paused({ kind: 'holder', fence: 1 })), ev('pageshow'), 'acquiring', ['acquire', 'poll off']],
-  ['paused blocked: pageshow looks', machine(paused({ kind: 'blocked', seen: bobs })), ev('pageshow'), 'looking locked/announce → locked', ['look', 'poll look']],
+  ['paused holder: pageshow re-acquires with the fence it held', machine(paused(held)), ev('pageshow'), 'acquiring', ['acquire', 'poll off']],
+  ['paused blocked: pageshow looks', machine(paused(blocked)), ev('pageshow'), 'looking locked/announce → locked', ['look', 'poll look']],
   ['paused lost: pageshow is still lost', machine(paused({ kind: 'lost', reason: 'expired', seen: null })), ev('pageshow'), 'lost expired', ['poll off']],
-  ['paused: pagehide again does nothing', machine(paused({ kind: 'other' })), ev('pagehide'), 'paused as other', []],
+  ['paused: pagehide again does nothing', machine(paused({ kind: 'idle' })), ev('pagehide'), 'paused as idle', []],
 ];
 
 describe('the lock machine', () => {
