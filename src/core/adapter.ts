@@ -6,6 +6,7 @@ import type {
   Lock,
   StatusResponse,
 } from '../protocol/protocol';
+import type { LockStreamListener } from './lock-stream';
 
 /** Options every adapter call accepts. */
 export interface AdapterCallOptions {
@@ -80,6 +81,12 @@ export interface LockAdapter {
     request?: { clientId?: string },
     options?: AdapterCallOptions,
   ): Promise<BatchStatusResponse>;
+  /**
+   * Live news of one resource (`GET {base}/events`, server-sent events): its changes as they
+   * happen, and `up` / `down` as the stream comes and goes. Optional: an adapter without it
+   * works by polling alone, as does every watcher while the stream is down. Returns the unwatch.
+   */
+  watch?(resourceId: string, listener: LockStreamListener): () => void;
 }
 
 export type LockAdapterErrorKind =

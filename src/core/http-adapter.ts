@@ -1,3 +1,4 @@
+import { EVENTS_PATH } from '../protocol/live';
 import { MAX_BATCH_IDS, resourceIdProblem } from '../protocol/protocol';
 import { type AdapterCallOptions, type LockAdapter, LockAdapterError } from './adapter';
 import {
@@ -16,6 +17,7 @@ import {
   unexpected,
   withoutNullLock,
 } from './http-answer';
+import { createLockStream, type LockStream } from './lock-stream';
 
 /** The part of `fetch` the adapter uses; `globalThis.fetch` and MSW-patched fetches fit. */
 export type LockFetch = (input: string, init: RequestInit) => Promise<Response>;
@@ -46,6 +48,12 @@ export interface HttpLockAdapterOptions {
    * looked up on every call. `false` skips the beacon and always uses `fetch` with `keepalive`.
    */
   sendBeacon?: LockBeacon | false;
+  /**
+   * The live channel (`GET {base}/events`): one stream per adapter, for every lock the tab
+   * watches, so hand-overs arrive at once. Default `true`; `false` polls alone (a server without
+   * the stream is noticed anyway, and polled).
+   */
+  live?: boolean;
 }
 
 /**
@@ -135,7 +143,24 @@ export function createHttpLockAdapter(options: HttpLockAdapterOptions): LockAdap
     return 'released';
   };
 
+  // One stream per adapter (a tab's sessions and badges share it), opened on the first watch.
+  let stream: LockStream | undefined;
+  const watch: LockAdapter['watch'] = (resourceId, listener) => {
+    lockUrl(resourceId);
+    stream ??= createLockStream({
+      url: (ids) =>
+        `${base}/${EVENTS_PATH}?${ids.map((id) => `ids=${encodeURIComponent(id)}`).join('&')}`,
+      fetch: doFetch,
+      headers: async () => {
+        const given = options.headers;
+        return typeof given === 'function' ? await given() : given;
+      },
+    });
+    return stream.watch(resourceId, listener);
+  };
+
   return {
+    ...(options.live === false ? {} : { watch }),
     async acquire(resourceId, { clientId, token }, callOptions?: AdapterCallOptions) {
       const body = token === undefined ? { clientId } : { clientId, token };
       const answer = await send(lockUrl(resourceId), body, callOptions?.signal);
