@@ -1,4 +1,6 @@
 import type { Lock, LockUser } from '../../src/protocol/protocol';
+import { DEFAULT_HEARTBEAT_MS, openEventStream } from '../live/event-stream';
+import { createLiveHub } from '../live/live-hub';
 import type { HeldResult, LockService } from '../service/lock-service';
 import { lockErrorResponse } from './lock-error-response';
 import { createOriginPolicy, crossSiteRefusal } from './origin-check';
@@ -14,6 +16,7 @@ import { errorBody, jsonResponse, noContentResponse } from './responses';
 import {
   ALLOWED_METHODS,
   decodeResourceId,
+  isEventStreamRequest,
   type LockRoute,
   matchRoute,
   methodNotAllowed,
@@ -50,7 +53,22 @@ export interface LockHandlerOptions {
   bodyTimeoutMs?: number;
   /** Where the real error of a 500 goes (default `console.error`); the response hides it. */
   onError?: (error: unknown, request: Request) => void;
+  /**
+   * How often an event stream (`GET {base}/events`) sends a `: ping` comment, in ms (default
+   * 20 000: proxies close connections silent for 30–60 s).
+   */
+  heartbeatMs?: number;
+  /**
+   * Event streams this handler keeps open at most (default 10 000); one more is answered 503
+   * `busy` with `Retry-After`, and the tab polls meanwhile.
+   */
+  maxStreams?: number;
 }
+
+/** Open event streams one handler allows unless `maxStreams` says otherwise. */
+export const DEFAULT_MAX_STREAMS = 10_000;
+/** Seconds a stream refused for `maxStreams` is told to wait (`Retry-After`). */
+const STREAMS_FULL_RETRY_AFTER_S = 10;
 
 /** A Web-standard request handler: any runtime with `Request`/`Response`. */
 export type LockHandler = (request: Request) => Promise<Response>;
@@ -64,6 +82,7 @@ export type LockHandler = (request: Request) => Promise<Response>;
  * | `POST {base}/{id}/release`, `DELETE {base}/{id}` `{ token }` | 204 / 409 (no session needed) |
  * | `POST {base}/{id}/takeover` `{ clientId, expectedFence }` | 200 / 409 / 403 |
  * | `GET {base}/{id}?clientId=`, `GET {base}?ids=a&ids=b` | 200 |
+ * | `GET {base}/events?ids=a&ids=b` with `Accept: text/event-stream` | 200 server-sent events |
  *
  * Ids are read from the raw URL path, one `encodeURIComponent`-ed segment each, so an id may
  * hold `/`. Anything else is a JSON error: 400 (the field is named), 401, 403 (cross-site), 404,
@@ -90,6 +109,35 @@ export function createLockHandler(options: LockHandlerOptions): LockHandler {
     throw new Error('[page-lock] [handler] Option "bodyTimeoutMs" must be a positive integer');
   }
   const bodyLimits: BodyLimits = { maxBytes: maxBodyBytes, timeoutMs: bodyTimeoutMs };
+  const heartbeatMs = options.heartbeatMs ?? DEFAULT_HEARTBEAT_MS;
+  if (!Number.isSafeInteger(heartbeatMs) || heartbeatMs <= 0 || heartbeatMs > 2_147_483_647) {
+    throw new Error(
+      '[page-lock] [handler] Option "heartbeatMs" must be a positive integer of ms (e.g. 20000)',
+    );
+  }
+  const maxStreams = options.maxStreams ?? DEFAULT_MAX_STREAMS;
+  if (!Number.isSafeInteger(maxStreams) || maxStreams < 0) {
+    throw new Error('[page-lock] [handler] Option "maxStreams" must be a non-negative integer');
+  }
+  const report = (error: unknown, request: Request): void => {
+    try {
+      const returned: unknown = options.onError
+        ? options.onError(error, request)
+        : console.error('[page-lock] [live] A look for the event streams failed:', error);
+      if (typeof (returned as PromiseLike<unknown> | null)?.then === 'function') {
+        Promise.resolve(returned).catch(() => {});
+      }
+    } catch {
+      // A failing logger must not stop the streams.
+    }
+  };
+  // The streams' hub: one feed subscription for every stream of this handler, taken lazily.
+  // A look fails outside any request: it is reported with a placeholder request.
+  const hub = createLiveHub({
+    service,
+    maxStreams,
+    onError: (error) => report(error, new Request(`http://page-lock.invalid${basePath}/events`)),
+  });
 
   // An answer must go out even when the clock broke (that error is what it reports).
   const clock = (): number => {
@@ -145,6 +193,24 @@ export function createLockHandler(options: LockHandlerOptions): LockHandler {
     return fail(409, { code: 'not-holder', message: '[page-lock] Someone else holds this lock' });
   };
 
+  // Everything is checked before the stream starts: a bad request is a JSON 4xx, not a stream.
+  const eventStream = async (
+    request: Request,
+    search: string,
+    user: LockUser,
+  ): Promise<Response> => {
+    const ids = queryIds(new URLSearchParams(search));
+    if (!hub.admitStream()) {
+      const message = `[page-lock] This server has ${maxStreams} event streams open; poll, and try again later`;
+      return fail(
+        503,
+        { code: 'busy', message },
+        { 'Retry-After': String(STREAMS_FULL_RETRY_AFTER_S) },
+      );
+    }
+    return openEventStream({ hub, user, ids, request, heartbeatMs });
+  };
+
   const route = async (request: Request, search: string, match: LockRoute): Promise<Response> => {
     const method = request.method.toUpperCase();
     if (!ALLOWED_METHODS[match.kind].includes(method)) throw methodNotAllowed(method, match);
@@ -154,6 +220,7 @@ export function createLockHandler(options: LockHandlerOptions): LockHandler {
     if (match.kind === 'lock' && method === 'DELETE') return release(request, match.encodedId);
 
     const user = await requireUser(request);
+    if (isEventStreamRequest(request, match)) return eventStream(request, search, user);
     if (match.kind === 'batch') {
       const params = new URLSearchParams(search);
       const ids = queryIds(params);

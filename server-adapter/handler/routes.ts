@@ -1,3 +1,4 @@
+import { EVENT_STREAM_MEDIA_TYPE, EVENTS_PATH } from '../../src/protocol/live';
 import { resourceIdProblem } from '../../src/protocol/protocol';
 import { badField, LockRequestError } from './request-error';
 
@@ -71,6 +72,26 @@ export function matchRoute(pathname: string, basePath: string): LockRoute | null
   if (action === undefined) return { kind: 'lock', encodedId };
   if (action === 'release' || action === 'takeover') return { kind: action, encodedId };
   return null;
+}
+
+/**
+ * `GET {base}/events` asking for `text/event-stream` is the live channel. Without that `Accept`
+ * (or with `{base}/events` taken as an id by POST, DELETE, …) it stays the resource "events".
+ */
+export function isEventStreamRequest(request: Request, route: LockRoute): boolean {
+  if (route.kind !== 'lock' || route.encodedId !== EVENTS_PATH) return false;
+  if (request.method.toUpperCase() !== 'GET') return false;
+  return acceptsEventStream(request.headers.get('Accept'));
+}
+
+/** Whether an `Accept` header names `text/event-stream` (any case, any parameters, not `q=0`). */
+export function acceptsEventStream(accept: string | null): boolean {
+  if (accept === null) return false;
+  return accept.split(',').some((range) => {
+    const [type = '', ...parameters] = range.split(';').map((part) => part.trim().toLowerCase());
+    if (type !== EVENT_STREAM_MEDIA_TYPE) return false;
+    return !parameters.some((parameter) => /^q=0(\.0{0,3})?$/.test(parameter));
+  });
 }
 
 /** Decodes one path segment into a resource id: a malformed `%` escape or a bad id is a 400. */

@@ -49,6 +49,14 @@ export interface LockRouteHandlers {
  * });
  * ```
  *
+ * The same file serves the live channel (`GET /api/locks/events?ids=…` with `Accept:
+ * text/event-stream`): `GET` hands the handler's streaming `Response` to Next untouched, and Next
+ * streams it chunk by chunk under `next start`, aborting `request.signal` when the browser goes
+ * away, which frees the stream. Nothing more is needed in the route file: GET route handlers are
+ * dynamic (never cached) since Next 15, and this one reads the request anyway.
+ * `export const dynamic = 'force-dynamic'` is harmless but not required. Keep `runtime = 'nodejs'`:
+ * the streams' hub and its timers live in the server process.
+ *
  * Next's `params` are not used: Next decodes them, which would turn an id's `%2F` into a path
  * separator. The handler reads the still-encoded path from `request.url` itself, under
  * `basePath` (default `"/api/locks"`; set it when the route lives elsewhere).
@@ -60,6 +68,7 @@ export function createLockRouteHandlers(options: LockRouteHandlersOptions): Lock
     service,
     basePath: options.basePath ?? DEFAULT_NEXT_BASE_PATH,
   });
+  // The Response goes back as it is: a stream's body must reach Next unread.
   const routeHandler: LockRouteHandler = (request) => handle(request);
   return {
     GET: routeHandler,

@@ -13,9 +13,15 @@ function drained(res: ServerResponse): Promise<void> {
   });
 }
 
+function isEventStream(response: Response): boolean {
+  return /^text\/event-stream\b/i.test(response.headers.get('Content-Type') ?? '');
+}
+
 /**
  * Writes a Web `Response` to Node's `res`: the status, every header (each `Set-Cookie` on its
- * own), then the body as it streams. When the client goes away (`signal`) the body is cancelled.
+ * own), then the body chunk by chunk as it arrives (an event stream is written as it goes, never
+ * buffered), waiting for `drain` when the socket is full. When the client goes away (`signal`)
+ * the body is cancelled, which frees what the stream held.
  */
 export async function writeResponse(
   response: Response,
@@ -33,11 +39,19 @@ export async function writeResponse(
   // A body the handler stopped reading (413, 408) may still be arriving: close after answering,
   // rather than wait for the rest before the connection can serve another request.
   if (!req.complete) res.setHeader('Connection', 'close');
+  // An event stream stays open: HTTP/1 says so (HTTP/2 forbids the hop-by-hop header, and the
+  // Web handler cannot know which one it answers).
+  else if (isEventStream(response) && req.httpVersionMajor === 1 && !res.hasHeader('Connection')) {
+    res.setHeader('Connection', 'keep-alive');
+  }
 
   if (response.body === null) {
     res.end();
     return;
   }
+  // A stream's client waits for the headers to know it is connected; its first chunk may be
+  // a while coming.
+  if (isEventStream(response)) res.flushHeaders();
   const reader = response.body.getReader();
   const cancel = () => {
     reader.cancel().catch(() => {});

@@ -148,6 +148,8 @@ export interface LockService {
    * conditionally (`… WHERE version = $loaded AND fence <= $fence`): DESIGN.md, "Saving safely".
    */
   assertHeld(resourceId: string, token: string, user: LockUser): Promise<Lock>;
+  /** Whether `user` may take `lock` over, as a status GET computes it (for the event streams). */
+  canTakeOver(user: LockUser, lock: Lock): Promise<boolean>;
 }
 
 export function toPublicLock(lock: StoredLock): Lock {
@@ -282,6 +284,7 @@ export function createLockService(options: LockServiceOptions): LockService {
     ttl,
     feed,
     now,
+    canTakeOver: (user, lock) => canTakeOver(user, lock),
 
     async acquire(resourceId, user, { clientId, token }) {
       const asked = now();

@@ -1,4 +1,5 @@
 import { createLockHandler, type LockHandler } from '../../server-adapter/handler/lock-handler';
+import { recheckLiveLapses } from '../../server-adapter/live/live-hub';
 import type { LockEvent } from '../../server-adapter/service/events';
 import { createLockService, type LockService } from '../../server-adapter/service/lock-service';
 import {
@@ -33,12 +34,19 @@ export interface MemoryLockServerOptions {
   onEvent?: (event: LockEvent) => void;
   /** Where the real error behind a 500 goes (default `console.error`); the response hides it. */
   onError?: (error: unknown, request: Request) => void;
+  /**
+   * How often the event stream (`GET {base}/events`, `Accept: text/event-stream`) sends a
+   * `: ping` comment, in ms (default 20 000, as on a real server).
+   */
+  heartbeatMs?: number;
 }
 
 /**
  * A lock server in this page's (or process's) memory that several adapters, one per user,
  * share: for Storybook, demos and tests. It is the real thing, not a fake: the lock service over
- * the memory store behind `createLockHandler`, so it answers exactly what a real server would.
+ * the memory store behind `createLockHandler`, so it answers exactly what a real server would,
+ * the live channel included (`GET {base}/events?ids=…` streams server-sent events; a lease
+ * that {@link MemoryLockServer.advance} lapses is sent as `lapsed` at once).
  */
 export interface MemoryLockServer {
   /** The lock service: `list()` and `forceRelease()` for admin stories, `assertHeld()` for saves. */
@@ -94,6 +102,7 @@ export function createMemoryLockServer(options: MemoryLockServerOptions = {}): M
         service,
         basePath,
         onError: options.onError,
+        heartbeatMs: options.heartbeatMs,
         getUser: (request) => {
           const user = userOfRequest.get(request) ?? null;
           return typeof user === 'function' ? user(request) : user;
@@ -115,6 +124,8 @@ export function createMemoryLockServer(options: MemoryLockServerOptions = {}): M
         );
       }
       offset += ms;
+      // The streams' lapse timers were set by the old clock: leases it lapsed are sent now.
+      if (ms > 0) recheckLiveLapses(service);
     },
     handle(request, user, basePath) {
       userOfRequest.set(request, user);

@@ -7,6 +7,9 @@ import type { StatusResponse } from './protocol';
  */
 export const EVENTS_PATH = 'events';
 
+/** The media type a stream request names in `Accept` and the stream answers in `Content-Type`. */
+export const EVENT_STREAM_MEDIA_TYPE = 'text/event-stream';
+
 /** The stream's event name: `event: lock`. Comment lines (`: ping`) keep proxies from closing it. */
 export const LOCK_EVENT_NAME = 'lock';
 
@@ -21,10 +24,15 @@ export type LockChangeKind =
 
 /**
  * The `data:` of one `event: lock`: what a GET of the resource would show this user now
- * (`isSelf` from this stream's user), never a token or a client id. `forbidden`: the policy
- * refused to let this user observe the id (`authorize(user, id, 'observe')`).
+ * (`isSelf` and `canTakeOver` for this stream's user), never a token or a client id. A stream
+ * has no client id, so `held` never appears: the holding tab sees `locked` with `isSelf: true`.
+ * `forbidden`: the policy refused to let this user observe the id
+ * (`authorize(user, id, 'observe')`, asked once when the stream opens); it is not watched.
+ *
+ * `change` says why the server looked; `status` is what it saw then. Act on `status`: changes
+ * made on other instances may arrive out of order, and each look is of the state at that time.
  */
 export type LockStreamEvent = { resourceId: string; change: LockChangeKind } & (
-  | StatusResponse
+  | Exclude<StatusResponse, { status: 'held' }>
   | { status: 'forbidden'; now: number }
 );
