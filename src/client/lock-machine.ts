@@ -73,6 +73,8 @@ export interface LockMachine {
   nextId: number;
   /** First acquires, takeovers and releases on their way (late ones too): an acquire waits. */
   pending: readonly number[];
+  /** The live stream is up for this resource: a look polls only as a safety net. */
+  live: boolean;
 }
 
 /** The monotonic clock (the deadline's) and the wall clock. */
@@ -97,6 +99,8 @@ export type LockEvent =
       type: 'stop' | 'acquire' | 'release' | 'takeOver' | 'retry' | 'recheck' | 'pollDue';
     }
   | { type: 'slept' | 'visible' | 'online' | 'pagehide' | 'pageshow' }
+  /** The live stream came up or went down. */
+  | { type: 'live'; up: boolean }
   /** Answers to request `id`, sent at `sent`; `status` with `id: 'push'` is pushed by the server. */
   | AnswerEvent
   /** `cancelled`: we cancelled it ourselves. */
@@ -116,6 +120,8 @@ export type LockEffect =
   /** Answer `released` with this id once the previous session's stop is over. */
   | { type: 'afterStop'; id: number }
   | { type: 'poll'; what: 'lease' | 'look' | null }
+  /** Hear the live stream of this resource (`adapter.watch`), or stop hearing it. */
+  | { type: 'watch'; on: boolean }
   | { type: 'deadline'; at: number | null }
   | { type: 'broadcast'; message: TabMessage }
   | { type: 'callback'; name: 'onAcquired' | 'onLost' | 'onAvailable' }
@@ -133,6 +139,7 @@ export const initialMachine = (
   error: null,
   nextId: 1,
   pending: [],
+  live: false,
 });
 
 const leasing = (p: Phase): p is Leasing =>
@@ -193,6 +200,14 @@ export function reduce(
   /** Look or refresh now, unless a request of this phase is on its way already (it counts). */
   const askNow = () =>
     (p.kind === 'looking' || (leasing(p) && p.token)) && p.request === null ? send(p) : m;
+  const recheck = () => {
+    if (leasing(p) && p.token && p.request !== null) {
+      // The refresh on its way may have been answered before whatever refused the save.
+      fx.push({ type: 'cancel' });
+      return send({ ...p, request: null });
+    }
+    return askNow();
+  };
   const startLeasing = (cacheFence: number | null = null) => {
     const seen = 'seen' in m.phase ? m.phase.seen : null;
     const phase = { kind: 'acquiring', request: null, token: null, cacheFence, seen } as const;
@@ -251,7 +266,11 @@ export function reduce(
     if (q.kind === 'acquiring' && q.request === null && !q.token && !m.pending.length) send(q);
   } else step();
 
-  if (m.phase !== p) {
+  const watching = watches(m.phase);
+  if (watching !== watches(p)) fx.push({ type: 'watch', on: watching });
+  if (!watching) set({ live: false }); // an unwatched stream tells nothing more
+  // The stream coming or going changes how often a look polls.
+  if (m.phase !== p || (m.live !== before.live && m.phase.kind === 'looking')) {
     fx.push({ type: 'poll', what: pollOf(m.phase) });
     const deadline = m.phase.kind === 'held' ? m.phase.deadline : null;
     if (deadline !== (p.kind === 'held' ? p.deadline : null))
@@ -302,12 +321,11 @@ export function reduce(
         return go({ kind: 'takingOver', request, seen, fallback });
       }
       case 'recheck':
-        if (leasing(p) && p.token && p.request !== null) {
-          // The refresh on its way may have been answered before whatever refused the save.
-          fx.push({ type: 'cancel' });
-          return send({ ...p, request: null });
-        }
-        return askNow();
+        return recheck();
+      case 'live':
+        set({ live: e.up });
+        // Down: news may have been missed meanwhile, so look once now.
+        return e.up ? m : askNow();
       case 'pollDue':
       case 'online':
         return askNow();
@@ -370,8 +388,11 @@ export function reduce(
         return go({ kind: 'lost', reason: 'edited-meanwhile', seen: null });
       }
       case 'status': {
-        if (p.kind !== 'looking' || (e.id !== 'push' && p.request !== e.id)) return m;
         const { answer } = e;
+        if (e.id === 'push' && p.kind !== 'looking') return pushed(answer);
+        if (p.kind !== 'looking' || (e.id !== 'push' && p.request !== e.id)) return m;
+        // A stream cannot tell this tab's lease from this user's other tabs': a GET can.
+        if (e.id === 'push' && answer.status === 'locked' && answer.isSelf) return askNow();
         heard(answer, e.at);
         if (answer.status === 'locked') {
           const shown = seenLock(answer.lock, answer.isSelf, answer.canTakeOver);
@@ -425,6 +446,23 @@ export function reduce(
         return m;
     }
   }
+
+  /** News from the stream for a tab that is not looking. */
+  function pushed(answer: StatusResponse): LockMachine {
+    const other = answer.status === 'free' ? null : answer;
+    // Lost: shows who holds it now, which no poll would tell.
+    if (p.kind === 'lost')
+      return go({ ...p, seen: other && seenLock(other.lock, other.isSelf, other.canTakeOver) });
+    if (p.kind !== 'held' && p.kind !== 'unreachable') return m; // an answer is on its way
+    const ours = other?.isSelf && other.lock.fence === p.lock.fence;
+    // Not trusted alone: a refresh now tells whether (and to whom) the lease was lost.
+    return ours && p.kind === 'held' ? m : recheck();
+  }
+}
+
+/** Only looking and leasing tabs hear the stream: not before start, once stopped, nor when paused. */
+function watches(p: Phase): boolean {
+  return p.kind !== 'idle' && p.kind !== 'stopped' && p.kind !== 'paused';
 }
 
 /** Only a holder refreshes (or a tab confirming a grant); anyone else looks with GET. */

@@ -7,6 +7,7 @@ import {
 } from '@tanstack/react-query';
 import type { LockAdapter } from '../core/adapter';
 import { reportLockFailure } from '../core/lock-failure';
+import type { LockStreamNews } from '../core/lock-stream';
 import { getNavigation } from '../core/navigation';
 import { type PageLifecycle, type PageLifecycleEvent, pageLifecycle } from '../core/page-lifecycle';
 import type { LockUser } from '../protocol/protocol';
@@ -49,8 +50,9 @@ const toError = (error: unknown) => (error instanceof Error ? error : new Error(
 /**
  * One resource's lock for one tab: the runtime of the pure machine in `lock-machine.ts`. It feeds
  * it events (answers, timers, the page's lifecycle, other tabs, the users' actions) and performs
- * its effects: requests through react-query, timers, the BroadcastChannel and callbacks. A pushed
- * status would be one more source of events (`{ type: 'status', id: 'push' }`).
+ * its effects: requests through react-query, timers, the BroadcastChannel, callbacks and the
+ * adapter's live stream (`watch`), whose news come back as `{ type: 'status', id: 'push' }` and
+ * `{ type: 'live' }`. An adapter without `watch` works by polling alone.
  */
 export class LockSession {
   readonly resourceId: string;
@@ -76,6 +78,7 @@ export class LockSession {
   #reloadWhenVisible = false;
   #channel: BroadcastChannel | null = null;
   #unsubscribe?: () => void;
+  #unwatch?: () => void;
   #stopping?: Promise<void>;
 
   constructor(config: LockSessionConfig) {
@@ -273,6 +276,10 @@ export class LockSession {
       }
       case 'poll':
         return this.#armPoll(e.what);
+      case 'watch':
+        this.#unwatch?.();
+        this.#unwatch = e.on ? adapter.watch?.(resourceId, this.#onNews) : undefined;
+        return;
       case 'deadline':
         return this.#armDeadline(e.at);
       case 'broadcast':
@@ -320,7 +327,8 @@ export class LockSession {
   // counts), and one that never settles does not stop the polls.
   #armPoll(what: 'lease' | 'look' | null): void {
     if (this.#poll) clearInterval(this.#poll.timer);
-    const every = this.#users.pollInterval(this.#machine.ttlMs);
+    const { ttlMs, live } = this.#machine;
+    const every = this.#users.pollInterval(ttlMs, live && what === 'look');
     this.#poll = what && {
       what,
       timer: setInterval(() => this.#dispatch({ type: 'pollDue' }), every),
@@ -345,6 +353,15 @@ export class LockSession {
       if (!this.#cancelDeadline) this.#armDeadline(deadline);
     }, delay);
   }
+
+  #onNews = (news: LockStreamNews): void => {
+    if (news.type !== 'event') return void this.#dispatch({ type: 'live', up: news.type === 'up' });
+    const { event } = news;
+    // `forbidden`: not watched; the looks' own answers tell the app.
+    if (event.status === 'forbidden') return;
+    const at = this.#now();
+    this.#dispatch({ type: 'status', id: 'push', answer: event, sent: at, at });
+  };
 
   #onPage = (event: PageLifecycleEvent): void => {
     if (event.type === 'visibilitychange') {

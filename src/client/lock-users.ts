@@ -20,8 +20,16 @@ export class LockUsers extends Set<LockSessionUser> {
     return manual ? 'manual' : 'mount';
   }
 
-  /** Clamped to a third of the server's TTL, so a lease survives a missed poll. */
-  pollInterval(ttlMs: number | null): number {
+  /**
+   * Clamped to a third of the server's TTL, so a lease survives a missed poll. `safetyNet`: the
+   * live stream brings the news, so a look polls only every third of the TTL (never more often).
+   */
+  pollInterval(ttlMs: number | null, safetyNet = false): number {
+    const every = this.#interval(ttlMs);
+    return safetyNet && ttlMs !== null ? Math.max(every, Math.floor(ttlMs / 3)) : every;
+  }
+
+  #interval(ttlMs: number | null): number {
     const asked = [...this].map((user) => user.options().pollInterval ?? Infinity);
     const smallest = Math.min(...asked.filter((interval) => interval > 0));
     const interval = smallest === Infinity ? DEFAULT_POLL_INTERVAL : smallest;

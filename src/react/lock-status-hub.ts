@@ -4,6 +4,7 @@ import { DEFAULT_POLL_INTERVAL } from '../client/lock-options';
 import { lockStatusQueryOptions } from '../client/lock-queries';
 import type { LockAdapter } from '../core/adapter';
 import { reportLockFailure } from '../core/lock-failure';
+import type { LockStreamNews } from '../core/lock-stream';
 import { type PageLifecycle, pageLifecycle } from '../core/page-lifecycle';
 import type { BatchStatusEntry, BatchStatusResponse, Lock, LockUser } from '../protocol/protocol';
 
@@ -42,7 +43,10 @@ export function unknownLockStatus(): LockStatusView {
 /**
  * Watches many resources without acquiring them (list views with a badge per row): every id
  * watched by any component is asked about in one batch query (`lockStatusQueryOptions(ids)`)
- * per render batch, polled at the provider's interval by one react-query `QueryObserver`.
+ * per render batch, polled at the provider's interval by one react-query `QueryObserver`. Each
+ * id is also watched through the adapter's live stream (when it has one): a pushed change is
+ * written into that query's cache at once, and while every id is streamed the poll is only a
+ * safety net (every third of the TTL).
  */
 export class LockStatusHub {
   readonly #config: LockStatusHubConfig;
@@ -59,6 +63,9 @@ export class LockStatusHub {
     BatchKey
   > | null = null;
   #cleanups: Array<() => void> = [];
+  /** The stream's unwatch of each watched id, and the ids it says are up. */
+  readonly #unwatch = new Map<string, () => void>();
+  readonly #up = new Set<string>();
   #scheduled = false;
   #pollInterval = DEFAULT_POLL_INTERVAL;
   #ttlMs: number | null = null;
@@ -111,6 +118,7 @@ export class LockStatusHub {
   }
 
   #apply(): void {
+    this.#syncWatches();
     if (this.#counts.size === 0) {
       for (const cleanup of this.#cleanups.splice(0)) cleanup();
       this.#observer = null;
@@ -147,15 +155,63 @@ export class LockStatusHub {
         clientId: this.#config.clientId(),
       }),
       refetchInterval: () => {
-        const ceiling =
-          this.#ttlMs === null ? Number.POSITIVE_INFINITY : Math.floor(this.#ttlMs / 3);
-        return Math.min(this.#pollInterval, Math.max(1, ceiling));
+        const third = this.#ttlMs === null ? Number.POSITIVE_INFINITY : Math.floor(this.#ttlMs / 3);
+        const every = Math.min(this.#pollInterval, Math.max(1, third));
+        // Every id streamed: the stream brings the news, polls are a safety net.
+        const live = this.#up.size === this.#counts.size && third !== Number.POSITIVE_INFINITY;
+        return live ? Math.max(every, third) : every;
       },
       // A badge in a background tab is still worth keeping right when the tab comes back.
       refetchIntervalInBackground: true,
       // Visibility comes from the page's lifecycle manager (swappable in tests), not from focus.
       refetchOnWindowFocus: false,
     };
+  }
+
+  /** Watch the ids now wanted through the stream, and stop watching the rest. */
+  #syncWatches(): void {
+    const { watch } = this.#config.adapter;
+    for (const [id, unwatch] of this.#unwatch) {
+      if (this.#counts.has(id)) continue;
+      unwatch();
+      this.#unwatch.delete(id);
+      this.#up.delete(id);
+    }
+    if (!watch) return;
+    for (const id of this.#counts.keys()) {
+      if (!this.#unwatch.has(id))
+        this.#unwatch.set(
+          id,
+          watch.call(this.#config.adapter, id, (news) => this.#hear(id, news)),
+        );
+    }
+  }
+
+  #hear(id: string, news: LockStreamNews): void {
+    const observer = this.#observer;
+    if (news.type !== 'event') {
+      const wasUp = this.#up.delete(id);
+      if (news.type === 'up') this.#up.add(id);
+      observer?.setOptions(this.#options());
+      // Down: news may have been missed meanwhile, so ask once now.
+      if (wasUp && news.type === 'down') void observer?.refetch({ cancelRefetch: false });
+      return;
+    }
+    if (!observer) return;
+    const { event } = news;
+    const { queryKey } = observer.getCurrentQuery();
+    this.#config.client.setQueryData<BatchStatusResponse>(queryKey, (data) => {
+      const before = data?.locks[id];
+      if (!data || !before) return data; // the batch that asks for it is on its way
+      const entry: BatchStatusEntry =
+        event.status === 'free' || event.status === 'forbidden'
+          ? { status: event.status }
+          : // The stream knows no tab: this tab's own lease stays `held`.
+            before.status === 'held' && event.isSelf && before.lock.fence === event.lock.fence
+            ? { status: 'held', lock: event.lock, isSelf: true }
+            : { status: 'locked', lock: event.lock, isSelf: event.isSelf };
+      return { ...data, locks: { ...data.locks, [id]: entry }, now: event.now };
+    });
   }
 
   #receive(result: QueryObserverResult<BatchStatusResponse>): void {

@@ -22,6 +22,7 @@ import type {
 
 const alice: LockUser = { id: 'alice', name: 'Alice' };
 const bob: LockUser = { id: 'bob', name: 'Bob' };
+const carol: LockUser = { id: 'carol', name: 'Carol' };
 const lock = (fence = 1, holder = alice): Lock => ({
   resourceId: 'page:1',
   holder,
@@ -157,6 +158,16 @@ const seenHeld: StatusResponse = {
   ttlMs: 30_000,
   now: 0,
 };
+// What the live stream pushes: a GET's view without a client id (this tab's lease is `locked`).
+const lockedBy = (holder: LockUser, fence = 1): StatusResponse => ({
+  status: 'locked',
+  lock: lock(fence, holder),
+  isSelf: holder === alice,
+  canTakeOver: holder === alice,
+  ttlMs: 30_000,
+  now: 0,
+});
+const live = (up: boolean): LockEvent => ({ type: 'live', up });
 const failed = (id = 1): LockEvent => ({
   type: 'failed',
   id,
@@ -167,6 +178,10 @@ const ev = (type: string): LockEvent => ({ type }) as LockEvent;
 
 /** The phase in a word or two: kind, and what sets it apart. */
 function describePhase(m: LockMachine): string {
+  return describeKind(m) + (m.live ? ' live' : '');
+}
+
+function describeKind(m: LockMachine): string {
   const p = m.phase;
   const status = snapshotOf(m, 'page:1').status;
   switch (p.kind) {
@@ -201,6 +216,8 @@ function describeEffect(e: LockEffect): string {
       return `broadcast ${e.message}`;
     case 'callback':
       return e.name;
+    case 'watch':
+      return `watch ${e.on ? 'on' : 'off'}`;
     default:
       return e.type;
   }
@@ -208,9 +225,9 @@ function describeEffect(e: LockEffect): string {
 
 // biome-ignore format: one line per case
 const table: Array<[string, LockMachine, LockEvent, string, string[]]> = [
-  ['idle, mount mode: start acquires', machine({ kind: 'idle' }), { type: 'start', afterPreviousStop: false }, 'acquiring', ['acquire', 'poll off']],
-  ['idle, manual mode: start looks', machine({ kind: 'idle' }, { mode: 'manual' }), { type: 'start', afterPreviousStop: false }, 'looking free/show manual → free', ['look', 'poll look']],
-  ['idle: start after a stop still under way waits for it', machine({ kind: 'idle' }), { type: 'start', afterPreviousStop: true }, 'acquiring (waiting)', ['afterStop', 'poll off']],
+  ['idle, mount mode: start acquires', machine({ kind: 'idle' }), { type: 'start', afterPreviousStop: false }, 'acquiring', ['acquire', 'watch on', 'poll off']],
+  ['idle, manual mode: start looks', machine({ kind: 'idle' }, { mode: 'manual' }), { type: 'start', afterPreviousStop: false }, 'looking free/show manual → free', ['look', 'watch on', 'poll look']],
+  ['idle: start after a stop still under way waits for it', machine({ kind: 'idle' }), { type: 'start', afterPreviousStop: true }, 'acquiring (waiting)', ['afterStop', 'watch on', 'poll off']],
   ['waiting: the previous stop landed, so acquire', machine(waiting, { pending: [4] }), { type: 'released', id: 4 }, 'acquiring', ['acquire', 'poll off']],
   ['acquiring: granted', machine(acquiring), leased(grant()), 'held → held', ['broadcast acquired', 'onAcquired', 'poll lease', 'deadline 30000']],
   ['acquiring: someone else holds it', machine(acquiring), leased(refused), 'looking locked/announce → locked', ['poll look']],
@@ -236,8 +253,8 @@ const table: Array<[string, LockMachine, LockEvent, string, string[]]> = [
   ['held: another tab took over, refresh now', machine(held), { type: 'otherTab', message: 'taken-over' }, 'held → held', ['refresh t1', 'poll lease']],
   ['held: another tab acquired something, nothing to do', machine(held), { type: 'otherTab', message: 'acquired' }, 'held → held', []],
   ['held: release cancels the refresh and gives the lock back', machine(refreshing), ev('release'), 'looking free/show gaveUp → free', ['cancel', 'release t1', 'poll look', 'deadline off']],
-  ['held: pagehide gives it back by beacon', machine(held), ev('pagehide'), 'paused as held', ['release t1 by beacon', 'poll off', 'deadline off']],
-  ['held: stop gives it back', machine(held), ev('stop'), 'stopped', ['release t1', 'poll off', 'deadline off']],
+  ['held: pagehide gives it back by beacon', machine(held), ev('pagehide'), 'paused as held', ['release t1 by beacon', 'watch off', 'poll off', 'deadline off']],
+  ['held: stop gives it back', machine(held), ev('stop'), 'stopped', ['release t1', 'watch off', 'poll off', 'deadline off']],
   ['held: a late answer of another request changes nothing', machine(held), leased(grant(), 9), 'held → held', []],
   ['unreachable: resumed', machine(unreachable), leased(grant()), 'held → held', ['broadcast acquired', 'onAcquired', 'poll lease', 'deadline 30000']],
   ['unreachable: answered 409, no second onLost', machine(unreachable), leased(ended('expired')), 'lost expired', ['poll off']],
@@ -249,7 +266,7 @@ const table: Array<[string, LockMachine, LockEvent, string, string[]]> = [
   ['blocked: look got no answer', machine(blocked), failed(), 'looking error/announce → error', ['report', 'poll look']],
   ['blocked: take over', machine({ ...blocked, request: null }), ev('takeOver'), 'takingOver', ['takeOver fence 1', 'poll off']],
   ['blocked: acquire', machine({ ...blocked, request: null }), ev('acquire'), 'acquiring', ['acquire', 'poll off']],
-  ['blocked: pagehide remembers it was blocked', machine(blocked), ev('pagehide'), 'paused as looking', ['poll off']],
+  ['blocked: pagehide remembers it was blocked', machine(blocked), ev('pagehide'), 'paused as looking', ['watch off', 'poll off']],
   ['error: free, so acquire', machine(failing), looked(free), 'acquiring', ['acquire', 'poll off']],
   ['error: release stops waiting to acquire', machine(failing), ev('release'), 'looking free/show gaveUp → free', ['poll look']],
   ['manual: a mount user joins', machine(manual, { mode: 'manual' }), { type: 'mode', mode: 'mount' }, 'acquiring', ['acquire', 'poll off']],
@@ -267,9 +284,27 @@ const table: Array<[string, LockMachine, LockEvent, string, string[]]> = [
   ['lost: retry acquires', machine(lost), ev('retry'), 'acquiring', ['acquire', 'poll off']],
   ['lost: recheck has nothing to ask', machine(lost), ev('recheck'), 'lost taken-over', []],
   ['lost: edit here instead', machine(lost), ev('takeOver'), 'takingOver', ['takeOver fence 1', 'poll off']],
-  ['paused holder: pageshow re-acquires with the fence it held', machine(paused(held)), ev('pageshow'), 'acquiring', ['acquire', 'poll off']],
-  ['paused blocked: pageshow looks', machine(paused(blocked)), ev('pageshow'), 'looking locked/announce → locked', ['look', 'poll look']],
-  ['paused lost: pageshow is still lost', machine(paused({ kind: 'lost', reason: 'expired', seen: null })), ev('pageshow'), 'lost expired', ['poll off']],
+  ['paused holder: pageshow re-acquires with the fence it held', machine(paused(held)), ev('pageshow'), 'acquiring', ['acquire', 'watch on', 'poll off']],
+  ['paused blocked: pageshow looks', machine(paused(blocked)), ev('pageshow'), 'looking locked/announce → locked', ['look', 'watch on', 'poll look']],
+  ['paused lost: pageshow is still lost', machine(paused({ kind: 'lost', reason: 'expired', seen: null })), ev('pageshow'), 'lost expired', ['watch on', 'poll off']],
+  ['blocked: the stream came up, poll only as a safety net', machine(blocked), live(true), 'looking locked/announce → locked live', ['poll look']],
+  ['blocked, live: the stream went down, look now and poll as before', machine({ ...blocked, request: null }, { live: true }), live(false), 'looking locked/announce → locked', ['look', 'poll look']],
+  ['blocked, live: down while a look is on its way (it counts), poll as before', machine(blocked, { live: true }), live(false), 'looking locked/announce → locked', ['poll look']],
+  ['blocked, live: pushed another holder shows who', machine(blocked, { live: true }), looked(lockedBy(carol), 'push'), 'looking locked/announce → locked live', ['poll look']],
+  ['blocked: pushed lock of this user may be this very tab\'s, look', machine({ ...blocked, request: null }), looked(lockedBy(alice), 'push'), 'looking locked/announce → locked', ['look', 'poll look']],
+  ['blocked, live: pagehide stops watching', machine(blocked, { live: true }), ev('pagehide'), 'paused as looking', ['watch off', 'poll off']],
+  ['error: pushed free acquires at once', machine(failing), looked(free, 'push'), 'acquiring', ['acquire', 'poll off']],
+  ['manual: pushed free stays free', machine(manual, { mode: 'manual' }), looked(free, 'push'), 'looking free/show manual → free', ['poll look']],
+  ['held: the stream came up, the refresh interval stays', machine(held), live(true), 'held → held live', []],
+  ['held: pushed own lock is ignored', machine(held, { live: true }), looked(lockedBy(alice), 'push'), 'held → held live', []],
+  ['held: pushed free is not trusted alone, refresh now', machine(held), looked(free, 'push'), 'held → held', ['refresh t1', 'poll lease']],
+  ['held: pushed another holder cancels the refresh on its way and refreshes', machine(refreshing), looked(lockedBy(carol, 2), 'push'), 'held → held', ['cancel', 'refresh t1', 'poll lease']],
+  ['held: pushed own lock with another fence (this user\'s other tab took over), refresh', machine(held), looked(lockedBy(alice, 2), 'push'), 'held → held', ['refresh t1', 'poll lease']],
+  ['unreachable: pushed news, try again at once', machine({ ...unreachable, request: null }), looked(lockedBy(alice), 'push'), 'unreachable', ['refresh t1', 'poll lease']],
+  ['acquiring: pushed news waits for the answer', machine(acquiring), looked(free, 'push'), 'acquiring', []],
+  ['takingOver: pushed news waits for the answer', machine(takingOver, { pending: [1] }), looked(free, 'push'), 'takingOver', []],
+  ['lost: pushed news shows who holds it now', machine(lost), looked(lockedBy(carol, 3), 'push'), 'lost taken-over', ['poll off']],
+  ['stopped: the stream is not heard', machine({ kind: 'stopped' }), live(true), 'stopped', []],
   ['paused: pagehide again does nothing', machine(paused({ kind: 'idle' })), ev('pagehide'), 'paused as idle', []],
 ];
 
@@ -278,6 +313,15 @@ describe('the lock machine', () => {
     const { state, effects: done } = reduce(before, event);
     expect(describePhase(state)).toBe(after);
     expect(done.map(describeEffect)).toEqual(effects);
+  });
+
+  it('shows who holds it after a pushed lock reaches a lost tab', () => {
+    const { state } = reduce(machine(lost), looked(lockedBy(carol, 3), 'push'));
+    expect(snapshotOf(state, 'page:1')).toMatchObject({
+      holder: carol,
+      isSelf: false,
+      fence: null,
+    });
   });
 
   it('shows a held lease that is being re-confirmed as acquiring, token kept, not checking', () => {

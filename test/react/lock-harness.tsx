@@ -27,7 +27,7 @@ export interface SeenRequest {
   /** The query string, e.g. `?ids=page%3A1&ids=page%3A2`. */
   search: string;
   /** `acquire` (no token), `refresh` (with a token), `release`, `takeover`, `status`, `batch`. */
-  kind: 'acquire' | 'refresh' | 'release' | 'takeover' | 'status' | 'batch';
+  kind: 'acquire' | 'refresh' | 'release' | 'takeover' | 'status' | 'batch' | 'events';
   user: string | null;
   body: Record<string, unknown> | null;
 }
@@ -39,8 +39,12 @@ export interface LockNetwork {
   readonly requests: SeenRequest[];
   /** The requests of one kind so far. */
   count(kind: SeenRequest['kind']): number;
-  /** The HTTP adapter of a user (the user rides in a header; the beacon release needs none). */
-  adapterFor(user: LockUser): LockAdapter;
+  /**
+   * The HTTP adapter of a user (the user rides in a header; the beacon release needs none).
+   * Without the live stream unless `live`: these tests prove what polling does alone
+   * (test/react/live-hand-over.test.tsx covers the stream).
+   */
+  adapterFor(user: LockUser, options?: { live?: boolean }): LockAdapter;
   readonly msw: ReturnType<typeof setupServer>;
   /** Reload calls made through the navigation helper. */
   readonly reloads: number;
@@ -116,11 +120,12 @@ export function setupLockNetwork(options: { ttl?: number } = {}): LockNetwork {
       return requests;
     },
     count: (kind) => requests.filter((request) => request.kind === kind).length,
-    adapterFor(user) {
-      let adapter = adapters.get(user.id);
+    adapterFor(user, { live = false } = {}) {
+      const key = `${user.id}:${live}`;
+      let adapter = adapters.get(key);
       if (!adapter) {
-        adapter = createHttpLockAdapter({ baseUrl, headers: { 'X-Test-User': user.id } });
-        adapters.set(user.id, adapter);
+        adapter = createHttpLockAdapter({ baseUrl, headers: { 'X-Test-User': user.id }, live });
+        adapters.set(key, adapter);
       }
       return adapter;
     },
@@ -133,7 +138,10 @@ export function setupLockNetwork(options: { ttl?: number } = {}): LockNetwork {
 
 function kindOf(request: Request): SeenRequest['kind'] {
   const path = new URL(request.url).pathname;
-  if (request.method === 'GET') return path.endsWith('/api/locks') ? 'batch' : 'status';
+  if (request.method === 'GET') {
+    if (request.headers.get('Accept')?.includes('text/event-stream')) return 'events';
+    return path.endsWith('/api/locks') ? 'batch' : 'status';
+  }
   if (path.endsWith('/release')) return 'release';
   if (path.endsWith('/takeover')) return 'takeover';
   return 'acquire';
