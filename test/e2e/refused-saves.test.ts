@@ -69,6 +69,9 @@ describe.skipIf(!isChromiumInstalled())('a save refused because the lock moved o
   it('brings Alice’s editor up to date within one round trip: Carol took over, the text stays', async () => {
     const alice = await demo.as('Alice');
     const carol = await demo.as('Carol');
+    // Without the live stream (blocked, as by a proxy that buffers it): otherwise Alice would be
+    // told of the takeover at once and never press Save on a page she no longer holds.
+    await alice.route('**/api/locks/events**', (route) => route.abort());
     const alicePage = await openEditor(alice, demo.server, 2);
     await waitForLockStatus(alicePage, 'held');
     await alicePage.locator('textarea[name="body"]').fill("Alice's unsaved text");
