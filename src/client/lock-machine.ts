@@ -1,131 +1,16 @@
-import type { TakeOverResponse } from '../core/adapter';
-import type { AcquireResponse, HeldResponse, Lock, StatusResponse } from '../protocol/protocol';
-import type { PageLockLostReason } from './lock-options';
+import type { HeldResponse, Lock, StatusResponse } from '../protocol/protocol';
+import type {
+  Clock,
+  Leasing,
+  LockEffect,
+  LockEvent,
+  LockMachine,
+  Of,
+  Phase,
+  Seen,
+} from './lock-machine-types';
 
-/** Someone's lock as this tab last saw it. */
-export interface Seen {
-  lock: Lock;
-  isSelf: boolean;
-  canTakeOver: boolean;
-}
-
-/**
- * Where one tab's lock stands, each state with its own data. `request`: the id of the request the
- * state waits for (null: none on its way); an answer with another id is late and changes nothing.
- */
-export type Phase =
-  | { kind: 'idle' | 'stopped' }
-  /**
-   * `request` null: waiting for `pending` to land (a release could kill the token this reclaims).
-   * `token`: a grant that came across a sleep, being confirmed. `cacheFence`: the fence held before
-   * the back/forward cache; a grant beyond it + 1 means someone else edited meanwhile.
-   */
-  | {
-      kind: 'acquiring';
-      request: number | null;
-      token: string | null;
-      cacheFence: number | null;
-      seen: Seen | null;
-    }
-  /** `deadline`: when the lease lapses (monotonic). `confirm`: editing waits for a refresh. */
-  | {
-      kind: 'held';
-      token: string;
-      lock: Lock;
-      request: number | null;
-      deadline: number;
-      confirm: null | 'round-trip' | 'after-sleep';
-    }
-  /** The deadline passed unanswered: shown `lost`, still refreshing. */
-  | { kind: 'unreachable'; token: string; lock: Lock; request: number | null }
-  /**
-   * Not holding, looking with GET. `onFree`: what a free answer does; `manual`: waiting for
-   * `acquire()`; `gaveUp`: after `release()`, a lease of this tab a look still sees is given back.
-   */
-  | {
-      kind: 'looking';
-      shows: 'free' | 'locked' | 'error';
-      seen: Seen | null;
-      onFree: 'acquire' | 'announce' | 'show';
-      manual: boolean;
-      gaveUp: boolean;
-      request: number | null;
-    }
-  /** Without an answer, back to `fallback`. */
-  | { kind: 'takingOver'; request: number; seen: Seen; fallback: Phase }
-  /** A 409 ended the lease; nothing runs until `acquire()` or `retry()`. */
-  | { kind: 'lost'; reason: PageLockLostReason; seen: Seen | null }
-  /** In the back/forward cache; `pageshow` comes back as what it `left`. */
-  | { kind: 'paused'; left: Phase };
-
-type Of<K extends Phase['kind']> = Extract<Phase, { kind: K }>;
-type Leasing = Of<'acquiring' | 'held' | 'unreachable'>;
-
-export interface LockMachine {
-  phase: Phase;
-  mode: 'mount' | 'manual';
-  /** The user the server named as this tab's (from a grant), or the app's. */
-  selfUserId: string | null;
-  ttlMs: number | null;
-  /** Server time minus local time, once known. */
-  offset: number | null;
-  error: Error | null;
-  nextId: number;
-  /** First acquires, takeovers and releases on their way (late ones too): an acquire waits. */
-  pending: readonly number[];
-  /** The live stream is up for this resource: a look polls only as a safety net. */
-  live: boolean;
-}
-
-/** The monotonic clock (the deadline's) and the wall clock. */
-export interface Clock {
-  mono: number;
-  wall: number;
-}
-
-type TabMessage = 'acquired' | 'released' | 'taken-over';
-type Answer<T, A> = { type: T; id: number; answer: A; sent: Clock; at: Clock };
-export type AnswerEvent =
-  | Answer<'leased', AcquireResponse>
-  | Answer<'tookOver', TakeOverResponse>
-  | (Omit<Answer<'status', StatusResponse>, 'id'> & { id: number | 'push' });
-
-export type LockEvent =
-  | { type: 'start'; afterPreviousStop: boolean }
-  | { type: 'mode'; mode: 'mount' | 'manual' }
-  | { type: 'deadline'; at: Clock }
-  | { type: 'otherTab'; message: TabMessage }
-  | {
-      type: 'stop' | 'acquire' | 'release' | 'takeOver' | 'retry' | 'recheck' | 'pollDue';
-    }
-  | { type: 'slept' | 'visible' | 'online' | 'pagehide' | 'pageshow' }
-  /** The live stream came up or went down. */
-  | { type: 'live'; up: boolean }
-  /** Answers to request `id`, sent at `sent`; `status` with `id: 'push'` is pushed by the server. */
-  | AnswerEvent
-  /** `cancelled`: we cancelled it ourselves. */
-  | { type: 'failed'; id: number; error: Error; cancelled: boolean }
-  | { type: 'released'; id: number; error?: Error };
-
-export type LockEffect =
-  | { type: 'acquire'; id: number; token: string | null }
-  | { type: 'look'; id: number }
-  | { type: 'takeOver'; id: number; fence: number }
-  /** `announce`: tell other tabs once it landed; `beacon`: the page is going away. */
-  | { type: 'release'; id: number; token: string; announce: boolean; beacon: boolean }
-  /** A look saw this tab's lease after `release()`: reclaim its token, then release it. */
-  | { type: 'reclaim'; id: number }
-  /** Cancel the refresh on its way (a first acquire never is: its grant is given back). */
-  | { type: 'cancel' }
-  /** Answer `released` with this id once the previous session's stop is over. */
-  | { type: 'afterStop'; id: number }
-  | { type: 'poll'; what: 'lease' | 'look' | null }
-  /** Hear the live stream of this resource (`adapter.watch`), or stop hearing it. */
-  | { type: 'watch'; on: boolean }
-  | { type: 'deadline'; at: number | null }
-  | { type: 'broadcast'; message: TabMessage }
-  | { type: 'callback'; name: 'onAcquired' | 'onLost' | 'onAvailable' }
-  | { type: 'report'; error: Error };
+export type * from './lock-machine-types';
 
 export const initialMachine = (
   mode: LockMachine['mode'],
