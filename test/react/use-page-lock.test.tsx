@@ -376,7 +376,9 @@ describe('usePageLock', () => {
   it('keeps showing the holder when a takeover gets no answer', async () => {
     const holder = aliceTab();
     await waitFor(() => expect(holder.result.current.status).toBe('held'));
-    const other = aliceTab('alice-other-tab');
+    // Slow looks: the next good answer clears the error, and at 50 ms one may land (under load)
+    // before the assertions below run.
+    const other = aliceTab('alice-other-tab', { pollInterval: 5_000 });
     await waitFor(() => expect(other.result.current.status).toBe('locked'));
     network.msw.use(
       http.post(`${baseUrl}/:id/takeover`, () => HttpResponse.error(), { once: true }),
