@@ -1,11 +1,6 @@
 import type { LockChangeKind, LockStreamEvent } from '../../src/protocol/live';
-import {
-  hasUnstorableText,
-  type Lock,
-  type LockUser,
-  storableText,
-} from '../../src/protocol/protocol';
-import type { LockService, StatusResult } from '../service/lock-service';
+import type { Lock, LockUser } from '../../src/protocol/protocol';
+import { isHolder, type LockService, type StatusResult } from '../service/lock-service';
 import type { LockChange } from './lock-feed';
 
 /** One open stream as the hub sees it: whose it is, and where its events go. */
@@ -119,11 +114,6 @@ export function liveHubStats(service: LockService): LiveHubStats {
   return total;
 }
 
-/** The id a holder is stored under (the service makes holder text storable). */
-function shownId(user: LockUser): string {
-  return hasUnstorableText(user.id) ? storableText(user.id) : user.id;
-}
-
 function unref(timer: ReturnType<typeof setTimeout>): void {
   // A lapse timer must not keep a process (a test, a script) alive on its own.
   (timer as { unref?: () => void }).unref?.();
@@ -135,7 +125,6 @@ export function createLiveHub(options: LiveHubOptions): LiveHub {
     options.onError ??
     ((error: unknown) =>
       console.error('[page-lock] [live] A look for the event streams failed:', error));
-  const decideTakeOver = (user: LockUser, lock: Lock) => service.canTakeOver(user, lock);
   const resources = new Map<string, WatchedResource>();
   let streams = 0;
   let looks = 0;
@@ -168,11 +157,11 @@ export function createLiveHub(options: LiveHubOptions): LiveHub {
     if (status.status === 'free')
       return { resourceId, change, status: 'free', ttlMs: status.ttlMs, now };
     const { lock, ttlMs } = status;
-    const isSelf = lock.holder.id === shownId(user);
+    const isSelf = isHolder(user, lock);
     let canTakeOver = isSelf;
     if (!isSelf) {
       try {
-        canTakeOver = await decideTakeOver(user, lock);
+        canTakeOver = await service.canTakeOver(user, lock);
       } catch (error) {
         report(error);
         canTakeOver = false;
@@ -380,7 +369,7 @@ export function createLiveHub(options: LiveHubOptions): LiveHub {
           const key = `${lock.holder.id}\u0000${lock.fence}\u0000${resourceId}`;
           let decided = takeOver.get(key);
           if (!decided) {
-            decided = decideTakeOver(user, lock).catch((error: unknown) => {
+            decided = service.canTakeOver(user, lock).catch((error: unknown) => {
               report(error);
               return false;
             });

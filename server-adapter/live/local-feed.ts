@@ -1,28 +1,17 @@
-import type { LockChange, LockFeed } from './lock-feed';
+import { createFeedListeners } from './feed-listeners';
+import type { LockFeed } from './lock-feed';
 
 /**
  * The feed of one process: what the memory and SQLite stores need when one server serves every
- * stream. Listeners are called synchronously, in publish order; one that throws is dropped from
- * nothing and stops nobody else.
+ * stream. Listeners are called synchronously, in publish order; one that throws stops nobody else.
  */
 export function createLocalLockFeed(): LockFeed {
-  const listeners = new Set<(change: LockChange) => void>();
+  const listeners = createFeedListeners();
   return {
     async publish(change) {
-      for (const listener of [...listeners]) {
-        try {
-          listener(change);
-        } catch {
-          // One broken stream must not keep the change from the others.
-        }
-      }
+      listeners.deliver(change);
     },
-    subscribe(listener) {
-      listeners.add(listener);
-      return () => {
-        listeners.delete(listener);
-      };
-    },
+    subscribe: (listener) => listeners.add(listener),
     async close() {
       listeners.clear();
     },

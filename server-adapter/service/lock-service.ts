@@ -168,6 +168,11 @@ function shownUser({ id, name, avatarUrl }: LockUser): LockUser {
   return typeof avatarUrl === 'string' ? { ...shown, avatarUrl: storable(avatarUrl) } : shown;
 }
 
+/** Whether `user` is the holder of `lock`, as stored (holder text is made storable). */
+export function isHolder(user: LockUser, lock: Lock): boolean {
+  return lock.holder.id === storable(user.id);
+}
+
 function storable(text: string): string {
   return hasUnstorableText(text) ? storableText(text) : text;
 }
@@ -260,10 +265,10 @@ export function createLockService(options: LockServiceOptions): LockService {
   };
 
   const canTakeOver = async (user: LockUser, lock: Lock): Promise<boolean> =>
-    lock.holder.id === shownUser(user).id || (await policy(user, lock));
+    isHolder(user, lock) || (await policy(user, lock));
 
   const isSelf = (user: LockUser, lock: Lock | null): boolean =>
-    lock !== null && lock.holder.id === shownUser(user).id;
+    lock !== null && isHolder(user, lock);
 
   const held = (lock: StoredLock, via: HeldResult['via'], at: number): HeldResult => ({
     status: 'held',
