@@ -1,76 +1,27 @@
-import { act, cleanup, renderHook, waitFor } from '@testing-library/react';
+import { act, renderHook, waitFor } from '@testing-library/react';
 import { HttpResponse, http } from 'msw';
-import { setupServer } from 'msw/node';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { PageLockOptions } from '../../src/client/lock-options';
 import type { LockAdapter } from '../../src/core/adapter';
-import { createHttpLockAdapter } from '../../src/core/http-adapter';
-import { setNavigation } from '../../src/core/navigation';
-import { createMemoryLockServer, type MemoryLockServer } from '../../src/memory/memory-server';
-import { createLockHandlers } from '../../src/msw/lock-handlers';
 import type { LockUser } from '../../src/protocol/protocol';
 import { useLockStatus } from '../../src/react/use-lock-status';
 import { usePageLock } from '../../src/react/use-page-lock';
-import { alice, baseUrl, bob, lockWrapper } from './lock-harness';
+import { alice, baseUrl, bob, carol, lockWrapper, setupLockNetwork, users } from './lock-harness';
 
 // Live hand-over through the real thing: the HTTP adapter's event stream, real fetch, MSW and
 // the memory server's handler. Polls are set to a minute, so anything that happens within a
 // second came from the stream (and the request log proves no look ran).
 
-const carol: LockUser = { id: 'carol', name: 'Carol' };
-const users: Record<string, LockUser> = { alice, bob, carol };
 const slow = { pollInterval: 60_000 };
-const msw = setupServer();
-let server: MemoryLockServer;
-let requests: Array<{ user: string | null; method: string; path: string }>;
-let reloads: number;
-let restoreNavigation: () => void;
-
-beforeAll(() => msw.listen({ onUnhandledRequest: 'error' }));
-afterAll(() => msw.close());
-beforeEach(() => {
-  // Anyone may take over here: Carol displaces Alice.
-  server = createMemoryLockServer({ ttl: 30_000, canTakeOver: () => true });
-  requests = [];
-  reloads = 0;
-  restoreNavigation = setNavigation({ reload: () => void reloads++ });
-  msw.resetHandlers(
-    ...createLockHandlers({
-      baseUrl,
-      server,
-      user: (request) => users[request.headers.get('x-test-user') ?? ''] ?? null,
-    }),
-  );
-  msw.events.on('request:start', ({ request }) => {
-    const { pathname } = new URL(request.url);
-    requests.push({
-      user: request.headers.get('x-test-user'),
-      method: request.method,
-      path: pathname,
-    });
-  });
-});
-afterEach(async () => {
-  cleanup();
-  await new Promise((resolve) => setTimeout(resolve, 30));
-  msw.events.removeAllListeners();
-  restoreNavigation();
-});
-
-const adapters = new Map<string, LockAdapter>();
-function adapterOf(user: LockUser): LockAdapter {
-  const adapter =
-    adapters.get(user.id) ??
-    createHttpLockAdapter({ baseUrl, headers: { 'X-Test-User': user.id } });
-  adapters.set(user.id, adapter);
-  return adapter;
-}
+// Anyone may take over here: Carol displaces Alice.
+const network = setupLockNetwork({ canTakeOver: () => true });
+const adapterOf = (user: LockUser): LockAdapter => network.adapterFor(user, { live: true });
 
 /** GETs of one resource (looks), not the stream's. */
 const looks = (user: string) =>
-  requests.filter((r) => r.user === user && r.method === 'GET' && !r.path.endsWith('/events'));
+  network.requests.filter((r) => r.user === user && (r.kind === 'status' || r.kind === 'batch'));
 const streams = (user: string) =>
-  requests.filter((r) => r.user === user && r.path.endsWith('/events'));
+  network.requests.filter((r) => r.user === user && r.kind === 'events');
 
 function tab(user: LockUser, options: PageLockOptions = slow, adapter = adapterOf(user)) {
   return renderHook(() => ({ ...usePageLock('page:1', options) }), {
@@ -102,7 +53,7 @@ describe('live hand-over', () => {
     await waitFor(() => expect(blocked.result.current.status).toBe('free'), { timeout: 1_000 });
     expect(Date.now() - releasedAt).toBeLessThan(1_000);
     expect(blocked.result.current.holder).toBeNull();
-    expect(reloads).toBe(1); // as a polled `free` would: the page reloads to show the new content
+    expect(network.reloads).toBe(1); // as a polled `free` would: the page reloads to show the new content
     expect(looks('bob')).toHaveLength(0);
     expect(streams('bob')).toHaveLength(1); // one stream for the tab
   });
@@ -126,7 +77,7 @@ describe('live hand-over', () => {
     const holder = tab(alice);
     await waitFor(() => expect(holder.result.current.status).toBe('held'));
     await streamUp('alice');
-    const refreshesBefore = requests.filter(
+    const refreshesBefore = network.requests.filter(
       (r) => r.user === 'alice' && r.method === 'POST',
     ).length;
 
@@ -145,7 +96,7 @@ describe('live hand-over', () => {
       token: null,
     });
     // The push alone was not trusted: one refresh asked, and its 409 said who took over.
-    const refreshes = requests.filter((r) => r.user === 'alice' && r.method === 'POST');
+    const refreshes = network.requests.filter((r) => r.user === 'alice' && r.method === 'POST');
     expect(refreshes.length - refreshesBefore).toBe(1);
   });
 
@@ -164,10 +115,11 @@ describe('live hand-over', () => {
   it('looks at once and polls at pollInterval again when an open stream goes down', async () => {
     // The real stream, through a body this test can cut.
     let cut = () => {};
-    msw.use(
+    network.msw.use(
       http.get(`${baseUrl}/events`, async ({ request }) => {
         const user = users[request.headers.get('x-test-user') ?? ''] ?? null;
-        const real = (await server.handle(request, user, '/api/locks')).body as ReadableStream;
+        const real = (await network.server.handle(request, user, '/api/locks'))
+          .body as ReadableStream;
         const reader = real.getReader();
         const body = new ReadableStream<Uint8Array>({
           start(controller) {
@@ -199,7 +151,7 @@ describe('live hand-over', () => {
     expect(before).toBeLessThanOrEqual(1); // up: no poll at 200 ms
 
     // Reconnects fail from now on.
-    msw.use(http.get(`${baseUrl}/events`, () => new HttpResponse(null, { status: 500 })));
+    network.msw.use(http.get(`${baseUrl}/events`, () => new HttpResponse(null, { status: 500 })));
     cut();
     await waitFor(() => expect(looks('bob').length).toBe(before + 1), { timeout: 150 });
     await waitFor(() => expect(looks('bob').length).toBeGreaterThanOrEqual(before + 4), {
@@ -208,7 +160,7 @@ describe('live hand-over', () => {
   });
 
   it('falls back to polling at pollInterval when the stream route fails', async () => {
-    msw.use(http.get(`${baseUrl}/events`, () => new HttpResponse(null, { status: 500 })));
+    network.msw.use(http.get(`${baseUrl}/events`, () => new HttpResponse(null, { status: 500 })));
     const holder = tab(alice);
     await waitFor(() => expect(holder.result.current.status).toBe('held'));
     const blocked = tab(bob, { pollInterval: 100 });

@@ -7,7 +7,11 @@ import type { LockAdapter } from '../../src/core/adapter';
 import { createHttpLockAdapter } from '../../src/core/http-adapter';
 import { setNavigation } from '../../src/core/navigation';
 import { pageLifecycle } from '../../src/core/page-lifecycle';
-import { createMemoryLockServer, type MemoryLockServer } from '../../src/memory/memory-server';
+import {
+  createMemoryLockServer,
+  type MemoryLockServer,
+  type MemoryLockServerOptions,
+} from '../../src/memory/memory-server';
 import { createLockHandlers } from '../../src/msw/lock-handlers';
 import type { LockUser } from '../../src/protocol/protocol';
 import { PageLockProvider, type PageLockProviderProps } from '../../src/react/page-lock-provider';
@@ -18,7 +22,8 @@ import { PageLockProvider, type PageLockProviderProps } from '../../src/react/pa
 export const baseUrl = 'http://app.test/api/locks';
 export const alice: LockUser = { id: 'alice', name: 'Alice' };
 export const bob: LockUser = { id: 'bob', name: 'Bob' };
-const users: Record<string, LockUser> = { alice, bob };
+export const carol: LockUser = { id: 'carol', name: 'Carol' };
+export const users: Record<string, LockUser> = { alice, bob, carol };
 
 /** One protocol request as the server saw it. */
 export interface SeenRequest {
@@ -54,9 +59,15 @@ export interface LockNetwork {
  * Sets up MSW and a fresh memory lock server (ttl 30 s unless told) for each test of the file,
  * and puts the page back to visible with a fake `reload` afterwards.
  */
-export function setupLockNetwork(options: { ttl?: number } = {}): LockNetwork {
+export function setupLockNetwork(
+  options: { ttl?: number; canTakeOver?: MemoryLockServerOptions['canTakeOver'] } = {},
+): LockNetwork {
   const msw = setupServer();
-  let server = createMemoryLockServer({ ttl: options.ttl ?? 30_000 });
+  const serverOptions = () => ({
+    ttl: options.ttl ?? 30_000,
+    ...(options.canTakeOver ? { canTakeOver: options.canTakeOver } : {}),
+  });
+  let server = createMemoryLockServer(serverOptions());
   let requests: SeenRequest[] = [];
   let reloads = 0;
   let restoreNavigation: () => void = () => {};
@@ -65,7 +76,7 @@ export function setupLockNetwork(options: { ttl?: number } = {}): LockNetwork {
   beforeAll(() => msw.listen({ onUnhandledRequest: 'error' }));
   afterAll(() => msw.close());
   beforeEach(() => {
-    server = createMemoryLockServer({ ttl: options.ttl ?? 30_000 });
+    server = createMemoryLockServer(serverOptions());
     requests = [];
     reloads = 0;
     adapters.clear();
