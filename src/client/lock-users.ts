@@ -10,6 +10,17 @@ export interface LockSessionUser {
 const warned = new Set<string>();
 
 /**
+ * How often to poll: `interval`, but at most a third of the server's TTL so a lease survives a
+ * missed poll; while the live stream is up (`live`), a third of the TTL: the poll is then only a
+ * safety net. Sessions and list badges poll by this one rule.
+ */
+export function pollEvery(interval: number, ttlMs: number | null, live: boolean): number {
+  if (ttlMs === null) return interval;
+  const third = Math.max(1, Math.floor(ttlMs / 3));
+  return live ? third : Math.min(interval, third);
+}
+
+/**
  * The hooks (and the provider) sharing one session, and what their options add up to: any user
  * wanting `mount` makes it `mount`, the smallest `pollInterval` wins (a hook that sets none does
  * not compete), and every distinct callback runs.
@@ -25,22 +36,18 @@ export class LockUsers extends Set<LockSessionUser> {
    * live stream brings the news, so a look polls only every third of the TTL (never more often).
    */
   pollInterval(ttlMs: number | null, safetyNet = false): number {
-    const every = this.#interval(ttlMs);
-    return safetyNet && ttlMs !== null ? Math.max(every, Math.floor(ttlMs / 3)) : every;
-  }
-
-  #interval(ttlMs: number | null): number {
     const asked = [...this].map((user) => user.options().pollInterval ?? Infinity);
     const smallest = Math.min(...asked.filter((interval) => interval > 0));
     const interval = smallest === Infinity ? DEFAULT_POLL_INTERVAL : smallest;
-    const ceiling = ttlMs === null ? interval : Math.max(1, Math.floor(ttlMs / 3));
-    if (interval <= ceiling) return interval;
-    const warning = `[page-lock] [usePageLock] pollInterval ${interval} ms is more than a third of the server's ttl (${ttlMs} ms); polling every ${ceiling} ms so a lease survives a missed poll`;
-    if (isDevelopment() && !warned.has(warning)) {
-      warned.add(warning);
-      console.warn(warning);
+    const every = pollEvery(interval, ttlMs, false);
+    if (every < interval) {
+      const warning = `[page-lock] [usePageLock] pollInterval ${interval} ms is more than a third of the server's ttl (${ttlMs} ms); polling every ${every} ms so a lease survives a missed poll`;
+      if (isDevelopment() && !warned.has(warning)) {
+        warned.add(warning);
+        console.warn(warning);
+      }
     }
-    return ceiling;
+    return pollEvery(interval, ttlMs, safetyNet);
   }
 
   /** Run each distinct callback once (one that throws is reported); false when there was none. */

@@ -2,6 +2,7 @@ import { type QueryClient, QueryObserver, type QueryObserverResult } from '@tans
 import { openLockChannel } from '../client/lock-channel';
 import { DEFAULT_POLL_INTERVAL } from '../client/lock-options';
 import { lockStatusQueryOptions } from '../client/lock-queries';
+import { pollEvery } from '../client/lock-users';
 import type { LockAdapter } from '../core/adapter';
 import { reportLockFailure } from '../core/lock-failure';
 import type { LockStreamNews } from '../core/lock-stream';
@@ -154,13 +155,9 @@ export class LockStatusHub {
         adapter: this.#config.adapter,
         clientId: this.#config.clientId(),
       }),
-      refetchInterval: () => {
-        const third = this.#ttlMs === null ? Number.POSITIVE_INFINITY : Math.floor(this.#ttlMs / 3);
-        const every = Math.min(this.#pollInterval, Math.max(1, third));
-        // Every id streamed: the stream brings the news, polls are a safety net.
-        const live = this.#up.size === this.#counts.size && third !== Number.POSITIVE_INFINITY;
-        return live ? Math.max(every, third) : every;
-      },
+      // Every id streamed: the stream brings the news, polls are a safety net.
+      refetchInterval: () =>
+        pollEvery(this.#pollInterval, this.#ttlMs, this.#up.size === this.#counts.size),
       // A badge in a background tab is still worth keeping right when the tab comes back.
       refetchIntervalInBackground: true,
       // Visibility comes from the page's lifecycle manager (swappable in tests), not from focus.
