@@ -2,9 +2,16 @@ import type {
   LockEnding,
   StoreAcquireInput,
   StoreAcquireResult,
+  StoreAnswerInput,
+  StoreAnswerResult,
+  StoreAskInput,
+  StoreAskResult,
   StoreCheckInput,
   StoreCheckResult,
   StoredLock,
+  StoredWaiter,
+  StoreLeaveInput,
+  StoreLeaveResult,
   StoreReleaseInput,
   StoreReleaseResult,
   StoreTakeOverInput,
@@ -24,6 +31,9 @@ import type {
 
 /** How many endings a record remembers, so dead tokens get the right `reason`. */
 export const MAX_REMEMBERED_ENDINGS = 8;
+
+/** How long the first waiter has to take a page that passed to it, unless the service says. */
+export const DEFAULT_QUEUE_GRACE = 30_000;
 
 export interface RememberedEnding {
   token: string;
@@ -89,10 +99,97 @@ function grant(
     acquiredAt: input.now,
     expiresAt: input.now + input.ttl,
   };
+  // The line passes to the new grant; a tab granted the page is no longer waiting for it.
+  withQueue(
+    lock,
+    queueOf(record).filter((w) => w.clientId !== input.clientId),
+  );
   const endings = record.lock
     ? remember(record.endings, record.lock, replacedEnding)
     : record.endings;
   return { lock, next: { resourceId: input.resourceId, fence, lock, endings } };
+}
+
+function queueOf(record: ResourceRecord): StoredWaiter[] {
+  return record.lock?.queue ?? [];
+}
+
+/** Sets the lock's line; an empty line is no `queue` field at all (records stay as they were). */
+function withQueue(lock: StoredLock, queue: StoredWaiter[]): StoredLock {
+  if (queue.length > 0) lock.queue = queue;
+  else delete lock.queue;
+  return lock;
+}
+
+/**
+ * Grants the resource to a waiter that reached the front (or was handed it): nobody knows the
+ * token (`''`), its tab takes it by reclaiming within `queueGrace`. `ending`: how the grant it
+ * replaces ended.
+ */
+function passTo(
+  record: ResourceRecord,
+  waiter: StoredWaiter,
+  rest: StoredWaiter[],
+  now: number,
+  queueGrace: number,
+  ending: LockEnding,
+): ResourceRecord {
+  const fence = record.fence + 1;
+  const lock = withQueue(
+    {
+      resourceId: record.resourceId,
+      holder: waiter.user,
+      clientId: waiter.clientId,
+      token: '',
+      fence,
+      since: now,
+      acquiredAt: now,
+      expiresAt: now + queueGrace,
+    },
+    rest,
+  );
+  const endings = record.lock ? remember(record.endings, record.lock, ending) : record.endings;
+  return { resourceId: record.resourceId, fence, lock, endings };
+}
+
+/**
+ * The line as of `now`, applied first by every change (see `StoreQueuePolicy`): departed waiters
+ * (place lapsed) are dropped, and a grant that is gone or lapsed passes to the first waiter left.
+ * Returns the same record object when nothing changed.
+ */
+export function settleQueue(
+  record: ResourceRecord,
+  now: number,
+  queueGrace: number = DEFAULT_QUEUE_GRACE,
+): ResourceRecord {
+  const queue = queueOf(record);
+  if (queue.length === 0) return record;
+  const waiting = queue.filter((w) => w.expiresAt > now);
+  const current = record.lock as StoredLock;
+  if (current.expiresAt > now) {
+    if (waiting.length === queue.length) return record;
+    return { ...record, lock: withQueue({ ...current }, waiting) };
+  }
+  const [first, ...rest] = waiting;
+  if (first) return passTo(record, first, rest, now, queueGrace, 'expired');
+  return { ...record, lock: withQueue({ ...current }, []) };
+}
+
+/** The settled record, and whether settling changed it (then it must be written back). */
+function settled(
+  stored: ResourceRecord | null,
+  resourceId: string,
+  now: number,
+  queueGrace: number | undefined,
+): { record: ResourceRecord; moved: boolean } {
+  const record = stored ?? emptyRecord(resourceId);
+  const next = settleQueue(record, now, queueGrace);
+  return { record: next, moved: next !== record };
+}
+
+/** A rule's outcome on a settled record: nothing changed by the rule still writes what settling did. */
+function keep<Result>(result: Result, record: ResourceRecord, moved: boolean): RuleOutcome<Result> {
+  return { result, next: moved ? record : null };
 }
 
 /** The same grant for longer; a reclaim also rotates the token (the old one is dead). */
@@ -116,32 +213,45 @@ export function applyAcquire(
   stored: ResourceRecord | null,
   input: StoreAcquireInput,
 ): RuleOutcome<StoreAcquireResult> {
-  const record = stored ?? emptyRecord(input.resourceId);
+  const { record, moved } = settled(stored, input.resourceId, input.now, input.queueGrace);
   const current = record.lock;
   const live = isLive(current, input.now) ? current : null;
   const sameHolder = current !== null && current.holder.id === input.holder.id;
 
   if (input.token !== undefined) {
-    if (current !== null && sameHolder && current.token === input.token) {
+    // A grant passed to a waiter has token '': no presented token is ever it.
+    if (current !== null && sameHolder && input.token !== '' && current.token === input.token) {
       const { lock, next } = extend(record, input, false);
       return { result: { outcome: live ? 'refreshed' : 'resumed', lock }, next };
     }
-    return {
-      result: { outcome: 'dead-token', ending: endingOf(record, input.token), lock: live },
-      next: null,
-    };
+    const ending = endingOf(record, input.token);
+    return keep({ outcome: 'dead-token', ending, lock: live }, record, moved);
   }
 
   // A reload of the holding tab gets its own grant back, live or lapsed-but-not-superseded, under
-  // a fresh token: the page before the reload may still send a release with the old one.
+  // a fresh token: the page before the reload may still send a release with the old one. A
+  // waiter's tab takes a page that passed to it the same way.
   if (current !== null && sameHolder && current.clientId === input.clientId) {
     const { lock, next } = extend(record, input, true);
     return { result: { outcome: 'reclaimed', lock }, next };
   }
-  if (live) return { result: { outcome: 'locked', lock: live }, next: null };
+  if (live) return keep({ outcome: 'locked', lock: live }, record, moved);
 
   const { lock, next } = grant(record, input, 'expired', null);
   return { result: { outcome: 'granted', lock, replaced: current }, next };
+}
+
+/** Ends the current grant as `ending`: the page passes to the first live waiter, else it is free. */
+function endGrant(
+  record: ResourceRecord,
+  current: StoredLock,
+  ending: LockEnding,
+  now: number,
+  queueGrace: number | undefined,
+): ResourceRecord {
+  const [first, ...rest] = queueOf(record).filter((w) => w.expiresAt > now);
+  if (first) return passTo(record, first, rest, now, queueGrace ?? DEFAULT_QUEUE_GRACE, ending);
+  return { ...record, lock: null, endings: remember(record.endings, current, ending) };
 }
 
 /** `LockStore.release` over the record. */
@@ -149,15 +259,21 @@ export function applyRelease(
   stored: ResourceRecord | null,
   input: StoreReleaseInput,
 ): RuleOutcome<StoreReleaseResult> {
-  const current = stored?.lock ?? null;
-  if (stored && current && current.token === input.token) {
+  const before = stored?.lock ?? null;
+  // The token being released may be a lapsed grant that settling would pass on: release it first.
+  if (stored && before && input.token !== '' && before.token === input.token) {
+    const next = endGrant(stored, before, 'released', input.now, input.queueGrace);
+    const passedTo = next.lock ?? undefined;
     return {
-      result: { outcome: 'released', lock: current },
-      next: { ...stored, lock: null, endings: remember(stored.endings, current, 'released') },
+      result: passedTo
+        ? { outcome: 'released', lock: before, passedTo }
+        : { outcome: 'released', lock: before },
+      next,
     };
   }
-  if (isLive(current, input.now)) return { result: { outcome: 'not-holder' }, next: null };
-  return { result: { outcome: 'free' }, next: null };
+  const { record, moved } = settled(stored, input.resourceId, input.now, input.queueGrace);
+  if (isLive(record.lock, input.now)) return keep({ outcome: 'not-holder' }, record, moved);
+  return keep({ outcome: 'free' }, record, moved);
 }
 
 /** `LockStore.takeOver` over the record. */
@@ -165,10 +281,10 @@ export function applyTakeOver(
   stored: ResourceRecord | null,
   input: StoreTakeOverInput,
 ): RuleOutcome<StoreTakeOverResult> {
-  const record = stored ?? emptyRecord(input.resourceId);
+  const { record, moved } = settled(stored, input.resourceId, input.now, input.queueGrace);
   const live = isLive(record.lock, input.now) ? record.lock : null;
   if (record.fence !== input.expectedFence || (input.expectFree && live)) {
-    return { result: { outcome: 'fence-mismatch', lock: live }, next: null };
+    return keep({ outcome: 'fence-mismatch', lock: live }, record, moved);
   }
   const keepSince = live && live.holder.id === input.holder.id ? live.since : null;
   const { lock, next } = grant(record, input, live ? 'taken-over' : 'expired', keepSince);
@@ -195,12 +311,110 @@ export function applyCheck(
 export function applyForceRelease(
   stored: ResourceRecord | null,
   now: number,
+  queueGrace?: number,
 ): RuleOutcome<StoredLock | null> {
   const current = stored?.lock ?? null;
   if (!stored || !current) return { result: null, next: null };
   // An admin's release is a release, lapsed or not: the old holder is told `released`.
   return {
     result: isLive(current, now) ? current : null,
-    next: { ...stored, lock: null, endings: remember(stored.endings, current, 'released') },
+    next: endGrant(stored, current, 'released', now, queueGrace),
   };
+}
+
+/** `LockStore.ask` over the record: join the line, keep a place, or take a page passed to this tab. */
+export function applyAsk(
+  stored: ResourceRecord | null,
+  input: StoreAskInput,
+): RuleOutcome<StoreAskResult> {
+  const { record, moved } = settled(stored, input.resourceId, input.now, input.queueGrace);
+  const current = record.lock;
+  const { now } = input;
+  if (current && current.holder.id === input.holder.id && current.clientId === input.clientId) {
+    const { lock, next } = extend(record, input, true);
+    return { result: { outcome: 'reclaimed', lock }, next };
+  }
+  if (!isLive(current, now)) return keep({ outcome: 'free' }, record, moved);
+  if (current.holder.id === input.holder.id) {
+    return keep({ outcome: 'self', lock: current }, record, moved);
+  }
+
+  const queue = queueOf(record).map((w) => ({ ...w }));
+  let waiter = queue.find((w) => w.clientId === input.clientId);
+  if (waiter) {
+    waiter.expiresAt = now + input.ttl;
+    if (!input.renew) {
+      waiter.request = 'pending';
+      waiter.requestExpiresAt = now + input.askTimeout;
+      waiter.message = input.message;
+    }
+  } else {
+    if (queue.length >= input.maxQueue) {
+      return keep({ outcome: 'queue-full', lock: current }, record, moved);
+    }
+    waiter = {
+      id: input.waiterId,
+      user: input.holder,
+      clientId: input.clientId,
+      askedAt: now,
+      expiresAt: now + input.ttl,
+      message: input.message,
+      request: 'pending',
+      requestExpiresAt: now + input.askTimeout,
+    };
+    queue.push(waiter);
+  }
+  const lock = withQueue({ ...current }, queue);
+  return {
+    result: { outcome: 'queued', lock, waiter, place: queue.indexOf(waiter) + 1 },
+    next: { ...record, lock },
+  };
+}
+
+/** `LockStore.answer` over the record: the holder hands the page to a waiter, or declines. */
+export function applyAnswer(
+  stored: ResourceRecord | null,
+  input: StoreAnswerInput,
+): RuleOutcome<StoreAnswerResult> {
+  const { record, moved } = settled(stored, input.resourceId, input.now, input.queueGrace);
+  const current = record.lock;
+  const live = isLive(current, input.now) ? current : null;
+  if (!live || input.token === '' || live.token !== input.token) {
+    return keep({ outcome: 'not-holder', lock: live }, record, moved);
+  }
+  const queue = queueOf(record);
+  const waiter = queue.find((w) => w.id === input.waiterId);
+  if (!waiter) return keep({ outcome: 'not-queued', lock: live }, record, moved);
+  const rest = queue.filter((w) => w !== waiter);
+  if (input.answer === 'hand-over') {
+    const grace = input.queueGrace ?? DEFAULT_QUEUE_GRACE;
+    const next = passTo(record, waiter, rest, input.now, grace, 'handed-over');
+    return {
+      result: { outcome: 'handed-over', lock: next.lock as StoredLock, replaced: live },
+      next,
+    };
+  }
+  const lock = withQueue(
+    { ...live },
+    queue.map((w) => (w === waiter ? { ...w, request: 'declined' as const } : w)),
+  );
+  return { result: { outcome: 'declined', lock }, next: { ...record, lock } };
+}
+
+/** `LockStore.leave` over the record: a waiting tab gives up its place. */
+export function applyLeave(
+  stored: ResourceRecord | null,
+  input: StoreLeaveInput,
+): RuleOutcome<StoreLeaveResult> {
+  const { record, moved } = settled(stored, input.resourceId, input.now, input.queueGrace);
+  const current = record.lock;
+  const queue = queueOf(record);
+  if (!current || !queue.some((w) => w.clientId === input.clientId)) {
+    return keep({ outcome: 'not-queued' }, record, moved);
+  }
+  const lock = withQueue(
+    { ...current },
+    queue.filter((w) => w.clientId !== input.clientId),
+  );
+  return { result: { outcome: 'left', lock }, next: { ...record, lock } };
 }

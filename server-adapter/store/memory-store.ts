@@ -1,7 +1,10 @@
 import {
   applyAcquire,
+  applyAnswer,
+  applyAsk,
   applyCheck,
   applyForceRelease,
+  applyLeave,
   applyRelease,
   applyTakeOver,
   isLive,
@@ -66,8 +69,17 @@ export function createMemoryLockStore(): MemoryLockStore {
     async list({ now }) {
       return [...records.keys()].flatMap((id) => liveLock(id, now) ?? []);
     },
-    async forceRelease(resourceId, { now }) {
-      return apply(applyForceRelease(read(resourceId), now));
+    async forceRelease(resourceId, { now, queueGrace }) {
+      return apply(applyForceRelease(read(resourceId), now, queueGrace));
+    },
+    async ask(input) {
+      return { ...apply(applyAsk(read(input.resourceId), input)), now: input.now };
+    },
+    async answer(input) {
+      return { ...apply(applyAnswer(read(input.resourceId), input)), now: input.now };
+    },
+    async leave(input) {
+      return { ...apply(applyLeave(read(input.resourceId), input)), now: input.now };
     },
   };
 }

@@ -1,7 +1,10 @@
 import {
   applyAcquire,
+  applyAnswer,
+  applyAsk,
   applyCheck,
   applyForceRelease,
+  applyLeave,
   applyRelease,
   applyTakeOver,
   isLive,
@@ -189,8 +192,20 @@ export function createRecordLockStore(options: RecordLockStoreOptions): LockStor
       }
       return live;
     },
-    async forceRelease(resourceId, { now }) {
-      return change('forceRelease', resourceId, (r) => applyForceRelease(r, now));
+    async forceRelease(resourceId, { now, queueGrace }) {
+      return change('forceRelease', resourceId, (r) => applyForceRelease(r, now, queueGrace));
+    },
+    async ask(input) {
+      const result = await change('ask', input.resourceId, (r) => applyAsk(r, input));
+      return { ...result, now: input.now };
+    },
+    async answer(input) {
+      const result = await change('answer', input.resourceId, (r) => applyAnswer(r, input));
+      return { ...result, now: input.now };
+    },
+    async leave(input) {
+      const result = await change('leave', input.resourceId, (r) => applyLeave(r, input));
+      return { ...result, now: input.now };
     },
   };
 }

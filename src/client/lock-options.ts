@@ -1,5 +1,5 @@
 import type { LockAdapterError } from '../core/adapter';
-import type { Lock, LockUser, LostReason } from '../protocol/protocol';
+import type { AskState, Lock, LockUser, LostReason, Waiter } from '../protocol/protocol';
 
 /** Poll every 10 s unless told otherwise (the seed's CONCURRENT_POLLING_INTERVAL). */
 export const DEFAULT_POLL_INTERVAL = 10_000;
@@ -21,6 +21,17 @@ export interface PageLockCallbacks {
    * navigation helper, see `setNavigation`), but only once the tab is visible.
    */
   onAvailable?: (state: PageLockSnapshot) => void;
+  /**
+   * The holder chose "Hand over" to a waiter: save or store a draft here. It may be async; the
+   * page goes to the waiter once it settles (if it throws, nothing is handed over and the tab
+   * keeps the lock, with the error in `state.error`).
+   */
+  onHandOver?: (state: PageLockSnapshot, to: Waiter) => void | Promise<void>;
+  /**
+   * The holder idled out (`idleTimeout`) and did not answer the warning: save a draft here. It
+   * may be async; the page is released once it settles.
+   */
+  onIdle?: (state: PageLockSnapshot) => void | Promise<void>;
 }
 
 /** Options of `usePageLock` (and, as defaults, of `<PageLockProvider>`). */
@@ -34,6 +45,14 @@ export interface PageLockOptions extends PageLockCallbacks {
   acquire?: AcquireMode;
   /** `false`: do nothing and stay `idle` (default true). */
   enabled?: boolean;
+  /**
+   * Idle release, in ms (default off). After this long with no input in the editor (a hidden
+   * tab counts as idle), the holder is warned ("Are you still editing?"); without an answer
+   * within `idleWarning`, `onIdle` runs and the page is released, to the first waiter if any.
+   */
+  idleTimeout?: number;
+  /** How long the idle warning shows before the page is released, in ms (default 60 000). */
+  idleWarning?: number;
 }
 
 /**
@@ -48,7 +67,10 @@ export interface PageLockOptions extends PageLockCallbacks {
  */
 export type PageLockStatus = 'idle' | 'acquiring' | 'held' | 'locked' | 'free' | 'lost' | 'error';
 
-/** Why a tab lost its lock: the server's 409 reasons, or `unreachable` when its lease ran out offline. */
+/**
+ * Why a tab lost its lock: the server's 409 reasons (`handed-over` and `idle` included, when this
+ * tab ended it so), or `unreachable` when its lease ran out offline.
+ */
 export type PageLockLostReason = LostReason | 'unreachable';
 
 /** What `usePageLock` returns without its actions; callbacks are given it too. */
@@ -94,4 +116,21 @@ export interface PageLockSnapshot {
   error: LockAdapterError | Error | null;
   /** Server time minus local time (ms), for showing relative times in the server's terms. */
   serverTimeOffset: number;
+  /** For the holder: who waits in line, first first (empty when nobody does). */
+  requests: readonly Waiter[];
+  /** For a tab in line: its place (1 = next), else null. */
+  place: number | null;
+  /**
+   * For a tab that asked to edit: `sending` while the ask is on its way, then what became of it
+   * (`pending`, `declined`: "still editing", `lapsed`: unanswered); null when it did not ask.
+   */
+  askState: 'sending' | AskState | null;
+  /** How many tabs wait in line, as a blocked tab last saw it (0: none). */
+  waiting: number;
+  /** For the holder: when the idle warning releases the page (epoch ms, server clock), else null. */
+  idleReleaseAt: number | null;
+  /** Ask to edit is possible: the adapter supports it and this tab is blocked by another user. */
+  canAsk: boolean;
 }
+
+export type { AskState, Waiter };

@@ -1,5 +1,7 @@
 import type {
   AcquireResponse,
+  AnswerResponse,
+  AskResponse,
   BatchStatusResponse,
   ErrorCode,
   HeldResponse,
@@ -37,10 +39,28 @@ export interface TakeOverRefused {
 
 export type TakeOverResponse = HeldResponse | TakeOverRefused;
 
+export interface AskRequest {
+  clientId: string;
+  /** A short note to the holder (at most 200 characters). */
+  message?: string;
+  /** `true`: the waiter's poll, keeping its place; absent or false: ask (again). */
+  renew?: boolean;
+}
+
+export interface AnswerRequest {
+  /** The holder's live token. */
+  token: string;
+  /** The waiter (`Waiter.id`) answered. */
+  waiterId: string;
+  answer: 'hand-over' | 'decline';
+}
+
 /** What a release came to: 204 (released, or already free) or 409 (someone else holds it). */
 export type ReleaseOutcome = 'released' | 'not-holder';
 
 export interface ReleaseOptions {
+  /** Why the holder gives it back: `idle` after `idleTimeout` (the server says `idle-released`). */
+  reason?: 'idle';
   /**
    * The page is going away (`pagehide`): send it so it survives the unload (the HTTP adapter
    * uses `navigator.sendBeacon`, else `fetch` with `keepalive`) and do not wait for an answer.
@@ -63,6 +83,20 @@ export interface LockAdapter {
   ): Promise<AcquireResponse>;
   /** Give the lock back (`POST {base}/{id}/release`, a beacon when `keepalive`). */
   release(resourceId: string, token: string, options?: ReleaseOptions): Promise<ReleaseOutcome>;
+  /**
+   * Ask to edit, or keep a place in line (`POST {base}/{id}/ask`). A 409 `not-locked` (nobody
+   * holds it: acquire), `queue-full` or `not-supported` rejects with a {@link LockAdapterError}.
+   * Optional: an adapter without it offers no "Ask to edit".
+   */
+  ask?(resourceId: string, request: AskRequest, options?: AdapterCallOptions): Promise<AskResponse>;
+  /** The holder hands the page to a waiter or declines (`POST {base}/{id}/answer`). */
+  answer?(
+    resourceId: string,
+    request: AnswerRequest,
+    options?: AdapterCallOptions,
+  ): Promise<AnswerResponse>;
+  /** Leave the line (`POST {base}/{id}/leave`, a beacon when `keepalive`). */
+  leave?(resourceId: string, clientId: string, options?: ReleaseOptions): Promise<void>;
   /** Take the lock from its holder (`POST {base}/{id}/takeover`). */
   takeOver(
     resourceId: string,

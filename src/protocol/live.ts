@@ -20,7 +20,17 @@ export type LockChangeKind =
   | 'released'
   | 'taken-over'
   | 'force-released'
-  | 'lapsed';
+  | 'lapsed'
+  /** Someone joined the line or asked again (the holder refreshes to see who). */
+  | 'asked'
+  /** The holder answered "Keep editing" (waiters ask again to see their answer). */
+  | 'declined'
+  /** The holder handed the page to a waiter. */
+  | 'handed-over'
+  /** The holder idled out (`idleTimeout`) and the page was released. */
+  | 'idle-released'
+  /** A waiter left the line. */
+  | 'left';
 
 /**
  * The `data:` of one `event: lock`: what a GET of the resource would show this user now

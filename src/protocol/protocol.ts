@@ -44,7 +44,37 @@ export type LostReason =
   /** Our lease lapsed and someone else holds the resource now. */
   | 'expired'
   /** Our lease lapsed and someone else held the resource since: our copy is stale. */
-  | 'edited-meanwhile';
+  | 'edited-meanwhile'
+  /** We handed the page to a waiter ("Hand over"). */
+  | 'handed-over'
+  /** We were released after idling (`idleTimeout`). */
+  | 'idle';
+
+/** An ask-to-edit note is at most this many characters. */
+export const MAX_ASK_MESSAGE_LENGTH = 200;
+/** At most this many tabs wait in line for one resource; one more is a 409 `queue-full`. */
+export const MAX_QUEUE_LENGTH = 50;
+
+/**
+ * What became of a waiter's request to the holder: `pending` until the holder answers,
+ * `declined` after "Keep editing", `lapsed` when nobody answered within the server's `askTimeout`.
+ * A declined or lapsed request keeps its place in line.
+ */
+export type AskState = 'pending' | 'declined' | 'lapsed';
+
+/** One tab waiting in line for a resource, as the holder (and the waiter itself) sees it. */
+export interface Waiter {
+  /** Names this place in line in a hand-over or a decline; random, not the waiter's client id. */
+  id: string;
+  user: LockUser;
+  /** When it asked (epoch ms): the line is in this order. */
+  askedAt: number;
+  /** The asker's note to the holder, if any (at most {@link MAX_ASK_MESSAGE_LENGTH}). */
+  message?: string;
+  request: AskState;
+  /** When a pending request lapses unanswered (epoch ms). */
+  requestExpiresAt: number;
+}
 
 /** 200 to an acquire, refresh, reclaim, resume or takeover. */
 export interface HeldResponse {
@@ -54,8 +84,36 @@ export interface HeldResponse {
   ttlMs: number;
   /** True when a lapsed lease came back because nobody held the resource since. */
   resumed?: boolean;
+  /** Who waits in line for this page, first first; absent when nobody does. Only the holder sees it. */
+  waiters?: Waiter[];
   now: number;
 }
+
+/**
+ * 200 to `POST {base}/{id}/ask`: this tab is in line. Its poll (the same request with `renew`)
+ * keeps the place alive; a tab that stops asking drops out after the TTL.
+ */
+export interface QueuedResponse {
+  status: 'queued';
+  /** The lock it waits for (a tab the page was handed to, for a grace, holds it too). */
+  lock: Lock;
+  /** 1: next in line. */
+  place: number;
+  /** This tab's own entry. */
+  waiter: Waiter;
+  ttlMs: number;
+  now: number;
+}
+
+/** 200 to an ask: in line, or (the page was handed or passed to this tab) held. */
+export type AskResponse = QueuedResponse | HeldResponse;
+
+/** 200 to `POST {base}/{id}/answer`. */
+export type AnswerResponse =
+  /** The page is the waiter's now: this tab's token is dead (ended as `handed-over`). */
+  | { status: 'handed-over'; lock: Lock; now: number }
+  /** The waiter is told "still editing"; it keeps its place. */
+  | { status: 'declined'; waiters: Waiter[]; now: number };
 
 /** 423 to an acquire: someone else (or this user in another tab) holds it. */
 export interface LockedResponse {
@@ -65,6 +123,8 @@ export interface LockedResponse {
   isSelf: boolean;
   /** Whether this user may take the lock over. */
   canTakeOver: boolean;
+  /** How many tabs wait in line (absent: none). */
+  waiting?: number;
   ttlMs: number;
   now: number;
 }
@@ -93,6 +153,8 @@ export type StatusResponse =
       lock: Lock;
       isSelf: boolean;
       canTakeOver: boolean;
+      /** How many tabs wait in line (absent: none). */
+      waiting?: number;
       ttlMs: number;
       now: number;
     }
@@ -124,6 +186,14 @@ export type ErrorCode =
   | 'not-holder'
   | 'fence-mismatch'
   | 'lock-not-held'
+  /** 409 to an ask: nobody holds the page, so acquire it instead. */
+  | 'not-locked'
+  /** 409 to an ask: {@link MAX_QUEUE_LENGTH} tabs already wait. */
+  | 'queue-full'
+  /** 409 to an answer: no such waiter is in line (it left, or lapsed). */
+  | 'not-queued'
+  /** 501: the store has no queue (a custom store without `ask`, `answer` and `leave`). */
+  | 'not-supported'
   /** 408: the request body did not arrive within `bodyTimeoutMs`. */
   | 'request-timeout'
   /** 409 from an application's save route: the content changed since the editor loaded it. */
@@ -141,7 +211,7 @@ export interface ErrorResponse {
 }
 
 /** What `authorize(user, resourceId, action)` is asked about (DESIGN.md, "Authorization"). */
-export type LockAction = 'observe' | 'acquire' | 'takeOver';
+export type LockAction = 'observe' | 'acquire' | 'takeOver' | 'ask';
 
 /** Why a resource id is refused, or null when it is fine. */
 export function resourceIdProblem(value: unknown): string | null {

@@ -26,4 +26,20 @@ export interface PageLockState extends PageLockSnapshot {
    * if (response.status === 423 || response.status === 409) await lock.recheck();
    */
   recheck: () => Promise<void>;
+  /**
+   * Ask the holder to hand the page over (an optional note, at most 200 characters), and wait in
+   * line: the tab keeps its place by polling and takes the page when it reaches the front.
+   */
+  ask: (message?: string) => void;
+  /** Leave the line (the tab's request ends too). */
+  leaveQueue: () => void;
+  /**
+   * Hand the page to a waiter (default: the first in line): runs `onHandOver`, then gives the
+   * lock to that waiter's tab. Settles once done; a failure shows in `error`.
+   */
+  handOver: (waiterId?: string) => Promise<void>;
+  /** Answer a waiter's request with "Keep editing" (default: the first pending one). */
+  decline: (waiterId?: string) => Promise<void>;
+  /** Answer the idle warning: the user is still editing (counts as input). */
+  keepEditing: () => void;
 }
