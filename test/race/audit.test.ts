@@ -72,6 +72,10 @@ describe('the race auditor', () => {
       overlaps: 0,
       fenceViolations: 0,
       handovers: { afterRelease: 1, afterExpiry: 1, takeover: 1 },
+      line: { queued: 0, passed: 0, handedOver: 0, departed: 0 },
+      departedGrants: 0,
+      wrongHandOvers: 0,
+      orderViolations: 0,
       problems: [],
     });
   });
@@ -140,5 +144,78 @@ describe('the race auditor', () => {
       refresh(5, 9, 1_020),
     ]);
     expect(audit.fenceViolations).toBe(2);
+  });
+});
+
+function queued(worker: number, waiterId: string, askedAt: number, at = askedAt): RaceLogEntry {
+  return {
+    type: 'queued',
+    worker,
+    resourceId: page,
+    clientId: `tab-${worker}`,
+    waiterId,
+    askedAt,
+    place: 1,
+    at,
+  };
+}
+
+function passed(worker: number, fence: number, at: number): RaceLogEntry {
+  return {
+    type: 'seen',
+    worker,
+    resourceId: page,
+    clientId: `tab-${worker}`,
+    fence,
+    acquiredAt: at,
+  };
+}
+
+describe('the race auditor, on the line', () => {
+  it('passes a line served in order, with a hand-over to the waiter named', () => {
+    const audit = auditRaceLogs([
+      grant(0, 1, 1_000),
+      queued(1, 'w1', 1_001),
+      queued(2, 'w2', 1_002),
+      queued(3, 'w3', 1_003),
+      release(0, 1, 1_010),
+      passed(1, 2, 1_010),
+      queued(2, 'w2', 1_002, 1_015),
+      { type: 'handed', worker: 1, resourceId: page, waiterId: 'w3', fence: 3, at: 1_020 },
+      passed(3, 3, 1_020),
+      queued(2, 'w2', 1_002, 1_025),
+    ]);
+    expect(audit).toMatchObject({
+      line: { queued: 5, passed: 2, handedOver: 1, departed: 0 },
+      departedGrants: 0,
+      wrongHandOvers: 0,
+      orderViolations: 0,
+      problems: [],
+    });
+  });
+
+  it('counts a page passed to a departed waiter, to the wrong waiter, or out of turn', () => {
+    const audit = auditRaceLogs([
+      grant(0, 1, 1_000),
+      queued(1, 'w1', 1_001),
+      queued(2, 'w2', 1_002),
+      {
+        type: 'depart',
+        worker: 1,
+        resourceId: page,
+        clientId: 'tab-1',
+        waiterId: 'w1',
+        placeExpiresAt: 1_041,
+      },
+      // Passed to worker 2 while worker 1, who asked first, renewed after the pass: out of turn.
+      passed(2, 2, 1_020),
+      queued(1, 'w1', 1_001, 1_030),
+      // Worker 1's place lapsed at 1 041; a grant to it at 1 050 is a grant to a departed waiter.
+      passed(1, 3, 1_050),
+      { type: 'handed', worker: 1, resourceId: page, waiterId: 'w9', fence: 3, at: 1_050 },
+    ]);
+    expect(audit.orderViolations).toBe(1);
+    expect(audit.departedGrants).toBe(1);
+    expect(audit.wrongHandOvers).toBe(1);
   });
 });

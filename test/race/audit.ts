@@ -13,6 +13,14 @@ export interface RaceAudit {
   fenceViolations: number;
   /** How each grant after the first of a resource came about: shows the race covered them all. */
   handovers: { afterRelease: number; afterExpiry: number; takeover: number };
+  /** What the line did: asks answered with a place, pages passed to a waiter, hand-overs, departures. */
+  line: { queued: number; passed: number; handedOver: number; departed: number };
+  /** Pages the line granted to a waiter whose place had lapsed (it departed). */
+  departedGrants: number;
+  /** Hand-overs whose grant went to someone other than the waiter named. */
+  wrongHandOvers: number;
+  /** Pages the line passed to a waiter while one that asked earlier still waited. */
+  orderViolations: number;
   /** One line per problem, for the test's failure message. */
   problems: string[];
 }
@@ -55,7 +63,10 @@ export function readRaceLogs(files: readonly string[]): RaceLogEntry[] {
  * Fences must be unique, kept by refreshes, and grow with real time: a grant asked for after
  * another grant had returned must carry a larger fence.
  */
-export function auditRaceLogs(entries: readonly RaceLogEntry[]): RaceAudit {
+export function auditRaceLogs(
+  entries: readonly RaceLogEntry[],
+  options: { orderMarginMs?: number } = {},
+): RaceAudit {
   const problems: string[] = [];
   let overlaps = 0;
   let fenceViolations = 0;
@@ -148,14 +159,116 @@ export function auditRaceLogs(entries: readonly RaceLogEntry[]): RaceAudit {
     }
   }
 
+  const line = auditLine(entries, options.orderMarginMs ?? 0, problems);
   return {
     operations: entries.length,
     grants: leases(leasesByResource).length,
     overlaps,
     fenceViolations,
     handovers,
+    ...line,
     problems,
   };
+}
+
+type LineAudit = Pick<RaceAudit, 'line' | 'departedGrants' | 'wrongHandOvers' | 'orderViolations'>;
+
+/**
+ * The line's promises, on what the workers saw:
+ * - a waiter whose place lapsed (it departed) is never granted the page after that;
+ * - a hand-over's grant is the named waiter's;
+ * - a page the line passed on (not handed over) goes to the waiter that asked first: no waiter
+ *   that asked earlier (by more than `marginMs`, for clocks read before the store call) was still
+ *   in line then. A place answered `queued` after the pass under the same waiter id was in line
+ *   all along (a place that lapsed comes back under a new id).
+ */
+function auditLine(
+  entries: readonly RaceLogEntry[],
+  marginMs: number,
+  problems: string[],
+): LineAudit {
+  type Queued = Extract<RaceLogEntry, { type: 'queued' }>;
+  const line = { queued: 0, passed: 0, handedOver: 0, departed: 0 };
+  let departedGrants = 0;
+  let wrongHandOvers = 0;
+  let orderViolations = 0;
+  const key = (resourceId: string, id: string) => `${resourceId}\n${id}`;
+
+  const placesByWaiter = new Map<string, Queued[]>();
+  const waiterOfClient = new Map<string, Queued[]>();
+  const departures = new Map<string, number>();
+  const handed = new Map<string, string>();
+  /** Each grant the line made, by resource and fence: its tab and when it was made. */
+  const passes = new Map<
+    string,
+    { resourceId: string; clientId: string; fence: number; at: number }
+  >();
+
+  for (const entry of entries) {
+    if (entry.type === 'queued') {
+      line.queued++;
+      const places = placesByWaiter.get(key(entry.resourceId, entry.waiterId)) ?? [];
+      places.push(entry);
+      placesByWaiter.set(key(entry.resourceId, entry.waiterId), places);
+      const ofClient = waiterOfClient.get(key(entry.resourceId, entry.clientId)) ?? [];
+      ofClient.push(entry);
+      waiterOfClient.set(key(entry.resourceId, entry.clientId), ofClient);
+    } else if (entry.type === 'depart') {
+      line.departed++;
+      departures.set(key(entry.resourceId, entry.clientId), entry.placeExpiresAt);
+    } else if (entry.type === 'handed') {
+      line.handedOver++;
+      handed.set(key(entry.resourceId, String(entry.fence)), entry.waiterId);
+    } else if (entry.type === 'seen' || (entry.type === 'grant' && entry.via === 'passed')) {
+      const clientId = entry.clientId as string;
+      const at = entry.type === 'seen' ? entry.acquiredAt : entry.acquiredAt;
+      passes.set(key(entry.resourceId, String(entry.fence)), {
+        resourceId: entry.resourceId,
+        clientId,
+        fence: entry.fence,
+        at,
+      });
+    }
+  }
+  line.passed = passes.size;
+
+  for (const pass of passes.values()) {
+    const departedAt = departures.get(key(pass.resourceId, pass.clientId));
+    if (departedAt !== undefined && pass.at >= departedAt) {
+      departedGrants++;
+      problems.push(
+        `${pass.resourceId}: fence ${pass.fence} went to ${pass.clientId} at ${pass.at}, whose place had lapsed at ${departedAt}`,
+      );
+    }
+    // The place the tab was granted by: its last `queued` answer before the pass.
+    const own = (waiterOfClient.get(key(pass.resourceId, pass.clientId)) ?? [])
+      .filter((q) => q.at <= pass.at)
+      .at(-1);
+    const named = handed.get(key(pass.resourceId, String(pass.fence)));
+    if (named !== undefined) {
+      if (own && own.waiterId !== named) {
+        wrongHandOvers++;
+        problems.push(
+          `${pass.resourceId}: fence ${pass.fence} was handed to waiter ${named} but went to ${own.waiterId}`,
+        );
+      }
+      continue;
+    }
+    if (!own) continue;
+    for (const [waiterKey, places] of placesByWaiter) {
+      if (!waiterKey.startsWith(`${pass.resourceId}\n`)) continue;
+      const other = places[0] as Queued;
+      if (other.waiterId === own.waiterId || other.clientId === pass.clientId) continue;
+      const stillWaiting = places.some((q) => q.at > pass.at);
+      if (stillWaiting && other.askedAt + marginMs < own.askedAt) {
+        orderViolations++;
+        problems.push(
+          `${pass.resourceId}: fence ${pass.fence} passed at ${pass.at} to waiter ${own.waiterId} (asked ${own.askedAt}) while ${other.waiterId} (asked ${other.askedAt}) still waited`,
+        );
+      }
+    }
+  }
+  return { line, departedGrants, wrongHandOvers, orderViolations };
 }
 
 function leases(byResource: Map<string, Lease[]>): Lease[] {

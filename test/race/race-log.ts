@@ -9,7 +9,11 @@
  *   returned, a release's `at` before the call began.
  */
 export type RaceLogEntry =
-  /** A new grant: a first acquire, or a takeover (`via: 'taken-over'`). */
+  /**
+   * A new grant: a first acquire, a takeover (`via: 'taken-over'`), or a page that passed to this
+   * tab from the line (`via: 'passed'`: the store granted it when the previous grant ended, at
+   * `acquiredAt`; the tab took it by reclaiming, with `token`, later).
+   */
   | {
       type: 'grant';
       worker: number;
@@ -23,7 +27,10 @@ export type RaceLogEntry =
        * time it decided the grant at (no later call on the resource was decided before it).
        */
       returnedAt: number;
-      via: 'granted' | 'taken-over';
+      via: 'granted' | 'taken-over' | 'passed';
+      /** The granted tab, and for `passed` the place in line it was granted by. */
+      clientId?: string;
+      waiterId?: string;
     }
   /** The same lease moved on: a refresh, a reclaim without token, or a resume after a lapse. */
   | {
@@ -50,12 +57,50 @@ export type RaceLogEntry =
       at: number;
       outcome: 'released' | 'free' | 'not-holder';
     }
+  /** An ask answered `queued`: the tab's place, decided at `at` (its place lasts a TTL from then). */
+  | {
+      type: 'queued';
+      worker: number;
+      resourceId: string;
+      clientId: string;
+      waiterId: string;
+      askedAt: number;
+      place: number;
+      at: number;
+    }
+  /** The tab stopped renewing its place (it crashed or slept): it must never be granted after `placeExpiresAt`. */
+  | {
+      type: 'depart';
+      worker: number;
+      resourceId: string;
+      clientId: string;
+      waiterId: string;
+      placeExpiresAt: number;
+    }
+  /** The holder handed the page to `waiterId`: the grant with `fence` must be that waiter's. */
+  | {
+      type: 'handed';
+      worker: number;
+      resourceId: string;
+      waiterId: string;
+      fence: number;
+      at: number;
+    }
+  /** A grant the line made (token ''), as the store showed it, whether or not its tab took it. */
+  | {
+      type: 'seen';
+      worker: number;
+      resourceId: string;
+      clientId: string;
+      fence: number;
+      acquiredAt: number;
+    }
   /** A call that granted nothing: `locked`, `lost:<reason>`, `fence-mismatch`, `forbidden`. */
   | {
       type: 'refused';
       worker: number;
       resourceId: string;
-      action: 'acquire' | 'refresh' | 'takeover';
+      action: 'acquire' | 'refresh' | 'takeover' | 'ask' | 'answer';
       at: number;
       outcome: string;
     };

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createPostgresLockStore } from '../../server-adapter/postgres';
+import { expectLineKept } from '../race/expect-line';
 import { runRace } from '../race/run-race';
 
 const url = process.env.PAGE_LOCK_POSTGRES_URL;
@@ -49,6 +50,7 @@ describe.skipIf(!url)('Postgres under 8 processes racing on one database', () =>
     expect(audit.handovers.afterExpiry).toBeGreaterThan(0);
     expect(audit.handovers.takeover).toBeGreaterThan(0);
     expect(audit.operations).toBeGreaterThan(4_000);
+    expectLineKept(audit, { handOvers: false });
     // One row per resource raced, however many grants: nothing piles up.
     const { rows } = await admin.query(`SELECT count(*) AS n FROM ${table}`);
     expect(Number(rows[0].n)).toBe(3);

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSqliteLockStore } from '../../server-adapter/sqlite';
+import { expectLineKept } from '../race/expect-line';
 import { runRace } from '../race/run-race';
 
 describe('SQLite under 8 processes racing on one file', () => {
@@ -37,5 +38,6 @@ describe('SQLite under 8 processes racing on one file', () => {
     expect(audit.handovers.afterExpiry).toBeGreaterThan(0);
     expect(audit.handovers.takeover).toBeGreaterThan(0);
     expect(audit.operations).toBeGreaterThan(4_000);
+    expectLineKept(audit);
   }, 60_000);
 });
