@@ -298,7 +298,8 @@ export function applyCheck(
 ): StoreCheckResult {
   const record = stored ?? emptyRecord(input.resourceId);
   const current = record.lock;
-  if (current && current.token === input.token) {
+  // A grant the line made has token '': nobody holds it until its tab reclaims it.
+  if (current && input.token !== '' && current.token === input.token) {
     return isLive(current, input.now)
       ? { outcome: 'live', lock: current }
       : { outcome: 'lapsed', lock: current };

@@ -3,6 +3,7 @@ import {
   applyAcquire,
   applyAnswer,
   applyAsk,
+  applyCheck,
   applyLeave,
   applyRelease,
   type ResourceRecord,
@@ -193,5 +194,16 @@ describe('the line', () => {
     ).toEqual({
       outcome: 'not-queued',
     });
+  });
+});
+
+describe('a grant the line made', () => {
+  it('is nobody’s by its empty token: a check with it is dead', () => {
+    let record = aliceHolds();
+    record = then(record, applyAsk(record, ask(bob, 'tab-b', 2000))).record;
+    record = applyRelease(record, { resourceId: 'page', token: 'token-a', now: 3000 })
+      .next as ResourceRecord;
+    expect(record.lock).toMatchObject({ holder: bob, token: '' });
+    expect(applyCheck(record, { resourceId: 'page', token: '', now: 4000 }).outcome).toBe('dead');
   });
 });
