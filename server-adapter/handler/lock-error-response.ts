@@ -3,6 +3,7 @@ import {
   LockForbiddenError,
   LockInputError,
   LockNotHeldError,
+  LockNotSupportedError,
   LockStoreError,
   PageLockError,
 } from '../service/errors';
@@ -24,6 +25,7 @@ export interface LockErrorResponseOptions {
  * - {@link LockInputError} → 400 `{ error: { code: 'bad-request', message }, now }`
  * - {@link LockForbiddenError} (`authorize` said no) → 403 `{ error: { code: 'forbidden', message } }`
  * - {@link LockBusyError} (the store stayed busy) → 503 `busy` with `Retry-After: 1`
+ * - {@link LockNotSupportedError} (asking to edit, on a store without a line) → 501 `not-supported`
  * - {@link LockStoreError} and anything else → 500 with a generic message: no driver text, no
  *   stack. The error itself goes to `onError`.
  *
@@ -68,6 +70,9 @@ export function lockErrorResponse(
   }
   if (error instanceof LockBusyError) {
     return jsonResponse(503, errorBody('busy', error.message, error.now), { 'Retry-After': '1' });
+  }
+  if (error instanceof LockNotSupportedError) {
+    return jsonResponse(501, errorBody('not-supported', error.message, error.now));
   }
   report(error, options.onError);
   const now = error instanceof PageLockError ? error.now : (options.now ?? Date.now)();

@@ -1,4 +1,4 @@
-import type { Lock, LockUser } from '../../src/protocol/protocol';
+import { type Lock, type LockUser, MAX_QUEUE_LENGTH } from '../../src/protocol/protocol';
 import { DEFAULT_HEARTBEAT_MS, openEventStream } from '../live/event-stream';
 import { createLiveHub } from '../live/live-hub';
 import type { HeldResult, LockService } from '../service/lock-service';
@@ -11,7 +11,17 @@ import {
   readJsonBody,
 } from './read-body';
 import { LockRequestError } from './request-error';
-import { expectedFence, optionalId, queryClientId, queryIds, requiredId } from './request-fields';
+import {
+  answerChoice,
+  expectedFence,
+  optionalId,
+  optionalMessage,
+  optionalRenew,
+  queryClientId,
+  queryIds,
+  releaseReason,
+  requiredId,
+} from './request-fields';
 import { errorBody, jsonResponse, noContentResponse } from './responses';
 import {
   ALLOWED_METHODS,
@@ -31,6 +41,7 @@ export interface LockHandlerOptions {
   /**
    * The application's own session lookup: the signed-in user, or null (→ 401). The user never
    * comes from the request body. Not called for releases: the token alone authorizes those.
+   * Asking, answering and leaving the line need a session like acquiring does.
    */
   getUser: (request: Request) => LockUser | null | undefined | Promise<LockUser | null | undefined>;
   /** Where the routes live, e.g. `"/api/locks"` (matched against the request URL's path). */
@@ -81,13 +92,16 @@ export type LockHandler = (request: Request) => Promise<Response>;
  * | `POST {base}/{id}` `{ clientId, token? }` | acquire, reclaim, refresh, resume: 200 / 423 / 409 |
  * | `POST {base}/{id}/release`, `DELETE {base}/{id}` `{ token }` | 204 / 409 (no session needed) |
  * | `POST {base}/{id}/takeover` `{ clientId, expectedFence }` | 200 / 409 / 403 |
+ * | `POST {base}/{id}/ask` `{ clientId, message?, renew? }` | ask to edit: 200 queued or held / 409 / 400 / 403 / 501 |
+ * | `POST {base}/{id}/answer` `{ token, waiterId, answer }` | the holder hands over or declines: 200 / 409 |
+ * | `POST {base}/{id}/leave` `{ clientId }` | leave the line (a beacon too): 204 |
  * | `GET {base}/{id}?clientId=`, `GET {base}?ids=a&ids=b` | 200 |
  * | `GET {base}/events?ids=a&ids=b` with `Accept: text/event-stream` | 200 server-sent events |
  *
  * Ids are read from the raw URL path, one `encodeURIComponent`-ed segment each, so an id may
  * hold `/`. Anything else is a JSON error: 400 (the field is named), 401, 403 (cross-site), 404,
  * 405 (with `Allow`; HEAD and OPTIONS included: the protocol has no use for them and CORS
- * preflights are not served), 413, 500. Every response carries `now`,
+ * preflights are not served), 413, 500, 501 (asking to edit, on a store without a line). Every response carries `now`,
  * `Cache-Control: no-store` and `Page-Lock-Version`.
  *
  * Imports nothing from any framework; `page-lock/next` wraps it for the App Router.
@@ -176,21 +190,104 @@ export function createLockHandler(options: LockHandlerOptions): LockHandler {
   };
 
   const held = (result: HeldResult): Response => {
-    const { lock, token, ttlMs, via, now } = result;
-    const body =
-      via === 'resumed'
-        ? { status: 'held', lock, token, ttlMs, resumed: true, now }
-        : { status: 'held', lock, token, ttlMs, now };
-    return jsonResponse(200, body);
+    const { lock, token, ttlMs, via, waiters, now } = result;
+    return jsonResponse(200, {
+      status: 'held',
+      lock,
+      token,
+      ttlMs,
+      ...(via === 'resumed' ? { resumed: true } : {}),
+      ...(waiters ? { waiters } : {}),
+      now,
+    });
   };
 
   const release = async (request: Request, encodedId: string): Promise<Response> => {
     const resourceId = decodeResourceId(encodedId);
-    const token = requiredId(await readJsonBody(request, bodyLimits), 'token');
-    const result = await service.release(resourceId, token);
+    const body = await readJsonBody(request, bodyLimits);
+    const token = requiredId(body, 'token');
+    const reason = releaseReason(body);
+    const result = await service.release(resourceId, token, reason ? { reason } : undefined);
     if (result.status !== 'not-holder') return noContentResponse();
     // A release needs no session, so it shows no lock: only that the token is not the holder's.
     return fail(409, { code: 'not-holder', message: '[page-lock] Someone else holds this lock' });
+  };
+
+  const ask = async (
+    resourceId: string,
+    user: LockUser,
+    body: Record<string, unknown>,
+  ): Promise<Response> => {
+    const result = await service.ask(resourceId, user, {
+      clientId: requiredId(body, 'clientId'),
+      message: optionalMessage(body),
+      renew: optionalRenew(body),
+    });
+    switch (result.status) {
+      case 'queued': {
+        const { lock, place, waiter, ttlMs, now } = result;
+        return jsonResponse(200, { status: 'queued', lock, place, waiter, ttlMs, now });
+      }
+      case 'held':
+        return held(result);
+      case 'not-locked':
+        return fail(409, {
+          code: 'not-locked',
+          message: '[page-lock] Nobody holds this page: acquire it instead',
+        });
+      case 'queue-full':
+        return fail(409, {
+          code: 'queue-full',
+          message: `[page-lock] ${MAX_QUEUE_LENGTH} tabs already wait for this page; try again later`,
+          lock: result.lock,
+        });
+      case 'self':
+        return fail(400, {
+          code: 'bad-request',
+          message: '[page-lock] This user holds the page in another tab: edit here instead',
+          lock: result.lock,
+        });
+    }
+  };
+
+  const answer = async (
+    resourceId: string,
+    user: LockUser,
+    body: Record<string, unknown>,
+  ): Promise<Response> => {
+    const result = await service.answer(resourceId, user, {
+      token: requiredId(body, 'token'),
+      waiterId: requiredId(body, 'waiterId'),
+      answer: answerChoice(body),
+    });
+    switch (result.status) {
+      case 'handed-over':
+        return jsonResponse(200, { status: 'handed-over', lock: result.lock, now: result.now });
+      case 'declined':
+        return jsonResponse(200, { status: 'declined', waiters: result.waiters, now: result.now });
+      case 'not-holder':
+        return fail(409, {
+          code: 'not-holder',
+          message: '[page-lock] Only the holder answers, with its live token',
+          lock: result.lock,
+        });
+      case 'not-queued':
+        return fail(409, {
+          code: 'not-queued',
+          message: '[page-lock] Nobody in line has this waiterId: it left, or its place lapsed',
+          lock: result.lock,
+        });
+    }
+  };
+
+  // Answered 204 whether the tab had a place or not: a beacon reads no answer anyway.
+  const leave = async (
+    resourceId: string,
+    user: LockUser,
+    body: Record<string, unknown>,
+  ): Promise<Response> => {
+    await service.leave(resourceId, user, requiredId(body, 'clientId'));
+    return noContentResponse();
   };
 
   // Everything is checked before the stream starts: a bad request is a JSON 4xx, not a stream.
@@ -234,6 +331,9 @@ export function createLockHandler(options: LockHandlerOptions): LockHandler {
       return json(200, await service.get(resourceId, { user, clientId }));
     }
     const body = await readJsonBody(request, bodyLimits);
+    if (match.kind === 'ask') return ask(resourceId, user, body);
+    if (match.kind === 'answer') return answer(resourceId, user, body);
+    if (match.kind === 'leave') return leave(resourceId, user, body);
     const clientId = requiredId(body, 'clientId');
     if (match.kind === 'takeover') {
       const result = await service.takeOver(resourceId, user, {

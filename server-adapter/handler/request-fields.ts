@@ -21,6 +21,34 @@ export function expectedFence(body: Record<string, unknown>): number {
   return value;
 }
 
+/** An ask's `message`: absent, or a string (its length is the service's to check). */
+export function optionalMessage(body: Record<string, unknown>): string | undefined {
+  const value = body.message;
+  if (value === undefined || typeof value === 'string') return value;
+  throw badField('message', 'must be a string');
+}
+
+/** An ask's `renew`: absent, or a boolean. */
+export function optionalRenew(body: Record<string, unknown>): boolean | undefined {
+  const value = body.renew;
+  if (value === undefined || typeof value === 'boolean') return value;
+  throw badField('renew', 'must be true or false');
+}
+
+/** An answer's `answer`: `"hand-over"` or `"decline"`. */
+export function answerChoice(body: Record<string, unknown>): 'hand-over' | 'decline' {
+  const value = body.answer;
+  if (value === 'hand-over' || value === 'decline') return value;
+  throw badField('answer', 'must be "hand-over" or "decline"');
+}
+
+/** A release's `reason`: absent, or `"idle"` (the holder's tab idled out). */
+export function releaseReason(body: Record<string, unknown>): 'idle' | undefined {
+  const value = body.reason;
+  if (value === undefined || value === 'idle') return value;
+  throw badField('reason', 'must be "idle" when given');
+}
+
 /** `?clientId=` on a status GET: optional, but not empty when given. */
 export function queryClientId(params: URLSearchParams): string | undefined {
   const value = params.get('clientId');

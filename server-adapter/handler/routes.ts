@@ -11,7 +11,17 @@ export type LockRoute =
   /** `{base}/{id}/release`: the sendBeacon release. */
   | { kind: 'release'; encodedId: string }
   /** `{base}/{id}/takeover`. */
-  | { kind: 'takeover'; encodedId: string };
+  | { kind: 'takeover'; encodedId: string }
+  /** `{base}/{id}/ask`: ask to edit, or keep a place in line. */
+  | { kind: 'ask'; encodedId: string }
+  /** `{base}/{id}/answer`: the holder hands over or declines. */
+  | { kind: 'answer'; encodedId: string }
+  /** `{base}/{id}/leave`: leave the line (also the `pagehide` beacon). */
+  | { kind: 'leave'; encodedId: string };
+
+/** The routes named by the segment after the id. */
+const ACTIONS: ReadonlySet<string> = new Set(['release', 'takeover', 'ask', 'answer', 'leave']);
+type ActionRoute = Exclude<LockRoute, { kind: 'batch' | 'lock' }>;
 
 /** The methods each route answers, for the 405's `Allow` header. */
 export const ALLOWED_METHODS: Record<LockRoute['kind'], readonly string[]> = {
@@ -19,6 +29,9 @@ export const ALLOWED_METHODS: Record<LockRoute['kind'], readonly string[]> = {
   lock: ['GET', 'POST', 'DELETE'],
   release: ['POST'],
   takeover: ['POST'],
+  ask: ['POST'],
+  answer: ['POST'],
+  leave: ['POST'],
 };
 
 /** `"/api/locks/"` → `"/api/locks"`; `""` and `"/"` → `""` (the handler owns the whole site). */
@@ -70,7 +83,7 @@ export function matchRoute(pathname: string, basePath: string): LockRoute | null
   const [encodedId, action, ...extra] = segments;
   if (encodedId === undefined || extra.length > 0) return null;
   if (action === undefined) return { kind: 'lock', encodedId };
-  if (action === 'release' || action === 'takeover') return { kind: action, encodedId };
+  if (ACTIONS.has(action)) return { kind: action as ActionRoute['kind'], encodedId };
   return null;
 }
 

@@ -157,6 +157,8 @@ export function createLiveHub(options: LiveHubOptions): LiveHub {
     if (status.status === 'free')
       return { resourceId, change, status: 'free', ttlMs: status.ttlMs, now };
     const { lock, ttlMs } = status;
+    // As a GET shows it: how many wait, when someone does (news of `asked` and `left`).
+    const waiting = status.status === 'locked' && status.waiting ? { waiting: status.waiting } : {};
     const isSelf = isHolder(user, lock);
     let canTakeOver = isSelf;
     if (!isSelf) {
@@ -167,7 +169,17 @@ export function createLiveHub(options: LiveHubOptions): LiveHub {
         canTakeOver = false;
       }
     }
-    return { resourceId, change, status: 'locked', lock, isSelf, canTakeOver, ttlMs, now };
+    return {
+      resourceId,
+      change,
+      status: 'locked',
+      lock,
+      isSelf,
+      canTakeOver,
+      ...waiting,
+      ttlMs,
+      now,
+    };
   };
 
   const fanOut = async (

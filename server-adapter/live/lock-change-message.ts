@@ -1,11 +1,16 @@
 import type { Lock, LockUser } from '../../src/protocol/protocol';
 import type { LockChange } from './lock-feed';
 
-const CHANGES: ReadonlySet<string> = new Set([
+const CHANGES: ReadonlySet<string> = new Set<LockChange['change']>([
   'acquired',
   'released',
   'taken-over',
   'force-released',
+  'asked',
+  'declined',
+  'handed-over',
+  'idle-released',
+  'left',
 ]);
 
 /** A change as it travels between instances (Redis pub/sub, Postgres NOTIFY): plain JSON. */

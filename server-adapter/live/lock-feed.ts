@@ -1,3 +1,4 @@
+import type { LockChangeKind } from '../../src/protocol/live';
 import type { Lock } from '../../src/protocol/protocol';
 
 /**
@@ -6,7 +7,8 @@ import type { Lock } from '../../src/protocol/protocol';
  */
 export interface LockChange {
   resourceId: string;
-  change: 'acquired' | 'released' | 'taken-over' | 'force-released';
+  /** Never `snapshot` (a stream's own) nor `lapsed` (noticed by each stream's timer). */
+  change: Exclude<LockChangeKind, 'snapshot' | 'lapsed'>;
   lock: Lock | null;
   /** The clock that decided the change, epoch ms. */
   at: number;

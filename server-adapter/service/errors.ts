@@ -62,7 +62,29 @@ const ACTION_WORDS: Record<LockAction, string> = {
   observe: 'observe the lock of',
   acquire: 'acquire the lock of',
   takeOver: 'take over the lock of',
+  ask: 'ask to edit',
 };
+
+/** A line operation the store cannot do. */
+export type QueueOperation = 'ask' | 'answer' | 'leave';
+
+/**
+ * The store has no line: a custom store without `ask`, `answer` and `leave` (501). Nothing was
+ * changed; the rest of the protocol works as before.
+ */
+export class LockNotSupportedError extends PageLockError {
+  readonly operation: QueueOperation;
+
+  constructor(operation: QueueOperation, now?: number) {
+    super(
+      'not-supported',
+      `[page-lock] This lock store cannot ${operation}: asking to edit needs a store with ask, answer and leave`,
+      { now },
+    );
+    this.name = 'LockNotSupportedError';
+    this.operation = operation;
+  }
+}
 
 /** Thrown by `assertHeld` when the token presented with a save does not hold the lock. */
 export class LockNotHeldError extends PageLockError {

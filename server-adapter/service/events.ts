@@ -19,6 +19,28 @@ export type LockEvent =
       user: LockUser;
       at: number;
     }
+  /** `user` asked to edit (joined the line, or asked again): `place` 1 is next. */
+  | {
+      type: 'asked';
+      resourceId: string;
+      lock: Lock;
+      user: LockUser;
+      place: number;
+      at: number;
+    }
+  /** The holder answered "Keep editing" to `user`, a waiter (it keeps its place). */
+  | { type: 'declined'; resourceId: string; lock: Lock; user: LockUser; at: number }
+  /** The holder handed the page to `user`, a waiter: `lock` is its grant, `previous` the holder's. */
+  | {
+      type: 'handed-over';
+      resourceId: string;
+      lock: Lock;
+      previous: Lock;
+      user: LockUser;
+      at: number;
+    }
+  /** The holder idled out (`idleTimeout`) and its tab released the page. */
+  | { type: 'idle-released'; resourceId: string; lock: Lock; at: number }
   /** Nothing granted: the resource is held, the takeover is not allowed, or the token is dead. */
   | {
       type: 'denied';

@@ -5,6 +5,8 @@ import {
   errorCodeOf,
   expectBody,
   type Guard,
+  isAnswerResponse,
+  isAskResponse,
   isBatchStatusResponse,
   isHeldResponse,
   isLockedResponse,
@@ -113,8 +115,8 @@ export function createHttpLockAdapter(options: HttpLockAdapterOptions): LockAdap
 
   // The page is going away: nothing waits for an answer, and a request that needs a CORS
   // preflight may never leave, so this is the same simple text/plain POST as the beacon.
-  const releaseOnPageHide = (url: string, token: string): 'released' => {
-    const payload = JSON.stringify({ token });
+  const sendOnPageHide = (url: string, body: object): void => {
+    const payload = JSON.stringify(body);
     const nav = globalThis.navigator as Navigator | undefined;
     const sendBeacon =
       options.sendBeacon ??
@@ -140,7 +142,6 @@ export function createHttpLockAdapter(options: HttpLockAdapterOptions): LockAdap
         // Same: a fetch that throws synchronously leaves only the TTL.
       }
     }
-    return 'released';
   };
 
   // One stream per adapter (a tab's sessions and badges share it), opened on the first watch.
@@ -173,11 +174,47 @@ export function createHttpLockAdapter(options: HttpLockAdapterOptions): LockAdap
 
     async release(resourceId, token, releaseOptions) {
       const url = lockUrl(resourceId, '/release');
-      if (releaseOptions?.keepalive) return releaseOnPageHide(url, token);
-      const answer = await send(url, { token }, undefined);
+      const reason = releaseOptions?.reason;
+      const body = reason === undefined ? { token } : { token, reason };
+      if (releaseOptions?.keepalive) {
+        sendOnPageHide(url, body);
+        return 'released';
+      }
+      const answer = await send(url, body, undefined);
       if (answer.status === 204) return 'released';
       if (answer.status === 409) return 'not-holder';
       throw unexpected(answer);
+    },
+
+    async ask(resourceId, { clientId, message, renew }, callOptions?: AdapterCallOptions) {
+      const body = {
+        clientId,
+        ...(message === undefined ? {} : { message }),
+        ...(renew ? { renew: true } : {}),
+      };
+      const answer = await send(lockUrl(resourceId, '/ask'), body, callOptions?.signal);
+      // 409 `not-locked` (acquire instead), `queue-full` and 501 `not-supported` reject alike.
+      return expectOk(answer, isAskResponse);
+    },
+
+    async answer(
+      resourceId,
+      { token, waiterId, answer: choice },
+      callOptions?: AdapterCallOptions,
+    ) {
+      const url = lockUrl(resourceId, '/answer');
+      const answer = await send(url, { token, waiterId, answer: choice }, callOptions?.signal);
+      return expectOk(answer, isAnswerResponse);
+    },
+
+    async leave(resourceId, clientId, leaveOptions) {
+      const url = lockUrl(resourceId, '/leave');
+      if (leaveOptions?.keepalive) {
+        sendOnPageHide(url, { clientId });
+        return;
+      }
+      const answer = await send(url, { clientId }, undefined);
+      if (answer.status !== 204) throw unexpected(answer);
     },
 
     async takeOver(resourceId, { clientId, expectedFence }, callOptions?: AdapterCallOptions) {

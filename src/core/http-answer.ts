@@ -1,4 +1,6 @@
 import {
+  type AnswerResponse,
+  type AskResponse,
   type BatchStatusResponse,
   type ErrorCode,
   type HeldResponse,
@@ -135,6 +137,10 @@ const either =
   (...checks: Check[]): Check =>
   (value) =>
     checks.some((check) => check(value));
+const listOf =
+  (check: Check): Check =>
+  (value) =>
+    Array.isArray(value) && value.every(check);
 
 const lock = shape({
   resourceId: string,
@@ -145,6 +151,15 @@ const lock = shape({
   fence: number,
 });
 const lease = { ttlMs: number, now: number };
+const waiter = shape({
+  id: string,
+  user: shape({ id: string, name: string }),
+  askedAt: number,
+  message: optional(string),
+  request: oneOf('pending', 'declined', 'lapsed'),
+  requestExpiresAt: number,
+});
+const waiters = listOf(waiter);
 const shown = { lock, isSelf: boolean };
 const observed = { status: oneOf('locked', 'held'), ...shown };
 // `forbidden`: the server's `authorize` refused this id; the rest of the batch is answered.
@@ -154,25 +169,39 @@ export const isHeldResponse = shape({
   status: oneOf('held'),
   lock,
   token: string,
+  waiters: optional(waiters),
   ...lease,
 }) as Guard<HeldResponse>;
 export const isLockedResponse = shape({
   status: oneOf('locked'),
   ...shown,
   canTakeOver: boolean,
+  waiting: optional(number),
   ...lease,
 }) as Guard<LockedResponse>;
 export const isLostResponse = shape({
   status: oneOf('lost'),
-  reason: oneOf('released', 'taken-over', 'expired', 'edited-meanwhile'),
+  reason: oneOf('released', 'taken-over', 'expired', 'edited-meanwhile', 'handed-over', 'idle'),
   lock: optional(lock, null),
   isSelf: optional(boolean),
   now: number,
 }) as Guard<LostResponse>;
 export const isStatusResponse = either(
   shape({ status: oneOf('free'), ...lease }),
-  shape({ ...observed, canTakeOver: boolean, ...lease }),
+  shape({ ...observed, canTakeOver: boolean, waiting: optional(number), ...lease }),
 ) as Guard<StatusResponse>;
+const isQueuedResponse = shape({
+  status: oneOf('queued'),
+  lock,
+  place: number,
+  waiter,
+  ...lease,
+});
+export const isAskResponse = either(isQueuedResponse, isHeldResponse) as Guard<AskResponse>;
+export const isAnswerResponse = either(
+  shape({ status: oneOf('handed-over'), lock, now: number }),
+  shape({ status: oneOf('declined'), waiters, now: number }),
+) as Guard<AnswerResponse>;
 export const isBatchStatusResponse = shape({
   locks: (value) => isObject(value) && Object.values(value).every(batchEntry),
   ...lease,

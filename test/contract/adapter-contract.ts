@@ -1,13 +1,15 @@
 import type { LockAdapter, TakeOverResponse } from '../../src/core/adapter';
 import type {
   AcquireResponse,
+  AskResponse,
   BatchStatusResponse,
   HeldResponse,
   LockedResponse,
   LostResponse,
+  QueuedResponse,
   StatusResponse,
 } from '../../src/protocol/protocol';
-import type { ContractTestApi } from './store-contract';
+import type { ContractTestApi, ContractTestContext } from './store-contract';
 
 /**
  * Adapters as the contract suite drives them: two users who share one lock server, and the
@@ -72,7 +74,7 @@ export function runLockAdapterContract(
   const carriesNow = (answer: { now: unknown }): void => {
     expect(typeof answer.now).toBe('number');
   };
-  const held = (answer: AcquireResponse | TakeOverResponse): HeldResponse => {
+  const held = (answer: AcquireResponse | TakeOverResponse | AskResponse): HeldResponse => {
     expect(answer.status).toBe('held');
     if (answer.status !== 'held') throw new Error(`expected held, got ${answer.status}`);
     carriesNow(answer);
@@ -97,6 +99,8 @@ export function runLockAdapterContract(
     const answer = held(await alice().acquire(id, { clientId }));
     return { id, clientId, answer };
   };
+  /** The protocol's error code a rejection carries (`LockAdapterError.code`), if any. */
+  const codeOf = (error: unknown): unknown => (error as { code?: unknown } | null)?.code;
   const rejectionOf = async (promise: Promise<unknown>): Promise<unknown> => {
     try {
       await promise;
@@ -346,6 +350,145 @@ export function runLockAdapterContract(
         expect(resumed.resumed).toBe(true);
         expect(resumed.lock.fence).toBeGreaterThan(answer.lock.fence - 1);
         expect(resumed.lock.since).toBe(answer.lock.since);
+      });
+    });
+
+    describe('ask to edit (optional: ask, answer, leave)', () => {
+      /** The adapters' line methods, or null (the test skipped) for an adapter without them. */
+      const line = ([context]: [ContractTestContext?]) => {
+        const adapters = [alice(), bob()];
+        if (adapters.every((adapter) => !adapter.ask && !adapter.answer && !adapter.leave)) {
+          context?.skip?.('this adapter has no ask, answer or leave (it offers no "Ask to edit")');
+          return null;
+        }
+        const methods = (adapter: LockAdapter) => {
+          const { ask, answer, leave } = adapter;
+          // An adapter with some of the three but not all of them breaks the line: it fails here.
+          expect([typeof ask, typeof answer, typeof leave]).toEqual([
+            'function',
+            'function',
+            'function',
+          ]);
+          return {
+            ask: ask as NonNullable<LockAdapter['ask']>,
+            answer: answer as NonNullable<LockAdapter['answer']>,
+            leave: leave as NonNullable<LockAdapter['leave']>,
+          };
+        };
+        return { alice: methods(alice()), bob: methods(bob()) };
+      };
+      const queued = (answer: AskResponse): QueuedResponse => {
+        expect(answer.status).toBe('queued');
+        if (answer.status !== 'queued') throw new Error(`expected queued, got ${answer.status}`);
+        carriesNow(answer);
+        return answer;
+      };
+      /** Alice holds a fresh resource and Bob waits in line for it. */
+      const bobWaits = async (methods: NonNullable<ReturnType<typeof line>>) => {
+        const holding = await aliceHolds();
+        const bobTab = tab();
+        const asked = queued(
+          await methods.bob.ask(holding.id, { clientId: bobTab, message: 'Typo' }),
+        );
+        return { ...holding, bobTab, asked };
+      };
+
+      it('puts a blocked user in line; the holder sees the waiter, others see how many wait', async (...context) => {
+        const methods = line(context);
+        if (!methods) return;
+        const { id, clientId, answer, bobTab, asked } = await bobWaits(methods);
+        expect(asked.place).toBe(1);
+        expect(asked.lock).toEqual(answer.lock);
+        expect(asked.waiter.message).toBe('Typo');
+        expect(asked.waiter.request).toBe('pending');
+        expect(JSON.stringify(asked).includes(bobTab)).toBe(false);
+        const refreshed = held(await alice().acquire(id, { clientId, token: answer.token }));
+        expect(refreshed.waiters).toEqual([asked.waiter]);
+        const status = await aliceElsewhere().status(id);
+        expect(status.status === 'locked' && status.waiting).toBe(1);
+        // The waiter's poll keeps its place.
+        const polled = queued(await methods.bob.ask(id, { clientId: bobTab, renew: true }));
+        expect(polled.waiter.id).toBe(asked.waiter.id);
+      });
+
+      it('hands the page over: the waiter’s next ask holds it, the old holder is lost (handed-over)', async (...context) => {
+        const methods = line(context);
+        if (!methods) return;
+        const { id, clientId, answer, bobTab, asked } = await bobWaits(methods);
+        const handed = await methods.alice.answer(id, {
+          token: answer.token,
+          waiterId: asked.waiter.id,
+          answer: 'hand-over',
+        });
+        expect(handed.status).toBe('handed-over');
+        if (handed.status !== 'handed-over') return;
+        carriesNow(handed);
+        expect(handed.lock.holder.id).toBe(asked.waiter.user.id);
+        expect(handed.lock.fence).toBeGreaterThan(answer.lock.fence);
+        const bobHolds = held(await methods.bob.ask(id, { clientId: bobTab, renew: true }));
+        expect(bobHolds.lock.fence).toBe(handed.lock.fence);
+        const late = lost(await alice().acquire(id, { clientId, token: answer.token }));
+        expect(late.reason).toBe('handed-over');
+      });
+
+      it('declines: the waiter keeps its place and learns the holder is still editing', async (...context) => {
+        const methods = line(context);
+        if (!methods) return;
+        const { id, answer, bobTab, asked } = await bobWaits(methods);
+        const declined = await methods.alice.answer(id, {
+          token: answer.token,
+          waiterId: asked.waiter.id,
+          answer: 'decline',
+        });
+        expect(declined.status).toBe('declined');
+        if (declined.status !== 'declined') return;
+        expect(declined.waiters).toEqual([{ ...asked.waiter, request: 'declined' }]);
+        const polled = queued(await methods.bob.ask(id, { clientId: bobTab, renew: true }));
+        expect(polled.place).toBe(1);
+        expect(polled.waiter.request).toBe('declined');
+      });
+
+      it('passes a released page to the first in line, and nobody else gets in', async (...context) => {
+        const methods = line(context);
+        if (!methods) return;
+        const { id, answer, bobTab } = await bobWaits(methods);
+        expect(await alice().release(id, answer.token)).toBe('released');
+        const blocked = locked(await aliceElsewhere().acquire(id, { clientId: tab() }));
+        expect(blocked.lock.holder.id).not.toBe(answer.lock.holder.id);
+        const bobHolds = held(await methods.bob.ask(id, { clientId: bobTab, renew: true }));
+        expect(bobHolds.lock.fence).toBe(blocked.lock.fence);
+      });
+
+      it('leaves the line, and the holder no longer sees the waiter', async (...context) => {
+        const methods = line(context);
+        if (!methods) return;
+        const { id, clientId, answer, bobTab } = await bobWaits(methods);
+        await methods.bob.leave(id, bobTab);
+        const refreshed = held(await alice().acquire(id, { clientId, token: answer.token }));
+        expect(refreshed.waiters === undefined || refreshed.waiters.length === 0).toBe(true);
+      });
+
+      it('rejects an ask for a free page (not-locked: acquire instead)', async (...context) => {
+        const methods = line(context);
+        if (!methods) return;
+        const error = await rejectionOf(methods.bob.ask(uniqueId('free'), { clientId: tab() }));
+        expect(codeOf(error)).toBe('not-locked');
+      });
+
+      it('rejects an answer from anyone but the holder (not-holder), and changes nothing', async (...context) => {
+        const methods = line(context);
+        if (!methods) return;
+        const { id, clientId, answer, asked } = await bobWaits(methods);
+        const error = await rejectionOf(
+          methods.bob.answer(id, {
+            token: answer.token,
+            waiterId: asked.waiter.id,
+            answer: 'hand-over',
+          }),
+        );
+        expect(codeOf(error)).toBe('not-holder');
+        const refreshed = held(await alice().acquire(id, { clientId, token: answer.token }));
+        expect(refreshed.waiters).toEqual([asked.waiter]);
       });
     });
   });
