@@ -1,6 +1,7 @@
 import type { LockUser } from '../../src/protocol/protocol';
 import {
   applyCheck,
+  DEFAULT_QUEUE_GRACE,
   isLive,
   MAX_REMEMBERED_ENDINGS,
   type RememberedEnding,
@@ -10,8 +11,12 @@ import type {
   DecidedAt,
   LockEnding,
   LockStore,
+  StoreAnswerResult,
+  StoreAskResult,
   StoreCheckResult,
   StoredLock,
+  StoreLeaveResult,
+  StoreReleaseResult,
 } from '../store/lock-store';
 import {
   checkRedisPrefix,
@@ -21,9 +26,13 @@ import {
   resourceIdOfStateKey,
 } from './redis-keys';
 import { defineRedisScript, type RedisLockClient } from './redis-lock-client';
+import { decodeQueue, decodeWaiter } from './redis-queue';
 import {
   ACQUIRE_SCRIPT,
+  ANSWER_SCRIPT,
+  ASK_SCRIPT,
   FORCE_RELEASE_SCRIPT,
+  LEAVE_SCRIPT,
   READ_SCRIPT,
   RELEASE_SCRIPT,
   TAKE_OVER_SCRIPT,
@@ -80,13 +89,17 @@ const ACQUIRE = defineRedisScript(ACQUIRE_SCRIPT);
 const RELEASE = defineRedisScript(RELEASE_SCRIPT);
 const TAKE_OVER = defineRedisScript(TAKE_OVER_SCRIPT);
 const FORCE_RELEASE = defineRedisScript(FORCE_RELEASE_SCRIPT);
+const ASK = defineRedisScript(ASK_SCRIPT);
+const ANSWER = defineRedisScript(ANSWER_SCRIPT);
+const LEAVE = defineRedisScript(LEAVE_SCRIPT);
 const READ = defineRedisScript(READ_SCRIPT);
 
 /**
  * A lock store in Redis, for several server instances. Every write is one Lua script (atomic in
  * Redis) that mirrors the shared lock rules; every read is one script that returns the record, and
  * the shared rules decide from it. Each resource keeps a small state hash (collected a margin
- * after its lease) and a fence counter that never expires.
+ * after the last lease in it, the grant's or a waiting place's) and a fence counter that never
+ * expires. The line of tabs waiting for a resource lives in its state hash, with the grant.
  *
  * Expiry is decided by Redis' own clock (`TIME` inside each script) unless `clock: 'service'`
  * says otherwise, so server instances whose clocks disagree never grant overlapping leases.
@@ -132,6 +145,13 @@ export function createRedisLockStore(options: RedisLockStoreOptions): LockStore 
 
   /** The `now` argument of a script: '' tells it to read Redis' clock. */
   const nowArg = (given: number): string => (byStoreClock ? '' : String(given));
+  /** The arguments every write script begins with: now, gcMarginMs, maxEndings, queueGrace. */
+  const writeArgs = (given: number, queueGrace: number | undefined): string[] => [
+    nowArg(given),
+    margin,
+    maxEndings,
+    String(queueGrace ?? DEFAULT_QUEUE_GRACE),
+  ];
   /** The clock a call decided by: the service's exactly as given, or what the script read. */
   const decidedNow = (given: number, reply: unknown): number => {
     if (!byStoreClock) return given;
@@ -169,7 +189,7 @@ export function createRedisLockStore(options: RedisLockStoreOptions): LockStore 
     async acquire(input) {
       firstUse();
       const reply = await ACQUIRE.run(client, keysOf(input.resourceId), [
-        nowArg(input.now),
+        ...writeArgs(input.now, input.queueGrace),
         input.token === undefined ? '0' : '1',
         input.token ?? '',
         input.clientId,
@@ -177,8 +197,6 @@ export function createRedisLockStore(options: RedisLockStoreOptions): LockStore 
         encodeHolder(input.holder),
         input.newToken,
         String(input.ttl),
-        margin,
-        maxEndings,
       ]);
       const [outcome, lockReply, replacedReply, ending, nowReply] = replyArray(reply, 5);
       const now = decidedNow(input.now, nowReply);
@@ -203,19 +221,20 @@ export function createRedisLockStore(options: RedisLockStoreOptions): LockStore 
       }
     },
 
-    async release(input) {
+    async release(input): Promise<DecidedAt<StoreReleaseResult>> {
       firstUse();
       const reply = await RELEASE.run(client, keysOf(input.resourceId), [
-        nowArg(input.now),
+        ...writeArgs(input.now, input.queueGrace),
         input.token,
-        margin,
-        maxEndings,
       ]);
-      const [outcome, lockReply, nowReply] = replyArray(reply, 3);
+      const [outcome, lockReply, passedToReply, nowReply] = replyArray(reply, 4);
       const now = decidedNow(input.now, nowReply);
       switch (outcome) {
-        case 'released':
-          return { outcome, lock: required(decodeLock(input.resourceId, lockReply)), now };
+        case 'released': {
+          const lock = required(decodeLock(input.resourceId, lockReply));
+          const passedTo = decodeLock(input.resourceId, passedToReply);
+          return passedTo ? { outcome, lock, passedTo, now } : { outcome, lock, now };
+        }
         case 'free':
         case 'not-holder':
           return { outcome, now };
@@ -227,15 +246,13 @@ export function createRedisLockStore(options: RedisLockStoreOptions): LockStore 
     async takeOver(input) {
       firstUse();
       const reply = await TAKE_OVER.run(client, keysOf(input.resourceId), [
-        nowArg(input.now),
+        ...writeArgs(input.now, input.queueGrace),
         String(input.expectedFence),
         input.clientId,
         input.holder.id,
         encodeHolder(input.holder),
         input.newToken,
         String(input.ttl),
-        margin,
-        maxEndings,
         input.expectFree ? '1' : '0',
       ]);
       const [outcome, lockReply, replacedReply, nowReply] = replyArray(reply, 4);
@@ -290,14 +307,96 @@ export function createRedisLockStore(options: RedisLockStoreOptions): LockStore 
       return locks.filter((lock): lock is StoredLock => lock !== null);
     },
 
-    async forceRelease(resourceId, { now }) {
+    async forceRelease(resourceId, { now, queueGrace }) {
       firstUse();
-      const reply = await FORCE_RELEASE.run(client, keysOf(resourceId), [
-        nowArg(now),
-        margin,
-        maxEndings,
-      ]);
+      const reply = await FORCE_RELEASE.run(client, keysOf(resourceId), writeArgs(now, queueGrace));
       return decodeLock(resourceId, reply);
+    },
+
+    async ask(input): Promise<DecidedAt<StoreAskResult>> {
+      firstUse();
+      const reply = await ASK.run(client, keysOf(input.resourceId), [
+        ...writeArgs(input.now, input.queueGrace),
+        input.clientId,
+        input.holder.id,
+        encodeHolder(input.holder),
+        input.waiterId,
+        // As JSON text, never decoded in Lua: null stays null, and any text stays as it was.
+        JSON.stringify(input.message ?? null),
+        input.renew ? '1' : '0',
+        String(input.ttl),
+        String(input.askTimeout),
+        input.newToken,
+        String(input.maxQueue),
+      ]);
+      const [outcome, lockReply, waiterReply, placeReply, nowReply] = replyArray(reply, 5);
+      const now = decidedNow(input.now, nowReply);
+      const lock = decodeLock(input.resourceId, lockReply);
+      switch (outcome) {
+        case 'queued':
+          return {
+            outcome,
+            lock: required(lock),
+            waiter: decodeWaiter(waiterReply),
+            place: Number(placeReply),
+            now,
+          };
+        case 'reclaimed':
+        case 'self':
+        case 'queue-full':
+          return { outcome, lock: required(lock), now };
+        case 'free':
+          return { outcome, now };
+        default:
+          throw unexpectedReply(reply);
+      }
+    },
+
+    async answer(input): Promise<DecidedAt<StoreAnswerResult>> {
+      firstUse();
+      const reply = await ANSWER.run(client, keysOf(input.resourceId), [
+        ...writeArgs(input.now, input.queueGrace),
+        input.token,
+        input.waiterId,
+        input.answer,
+      ]);
+      const [outcome, lockReply, replacedReply, nowReply] = replyArray(reply, 4);
+      const now = decidedNow(input.now, nowReply);
+      const lock = decodeLock(input.resourceId, lockReply);
+      switch (outcome) {
+        case 'handed-over':
+          return {
+            outcome,
+            lock: required(lock),
+            replaced: required(decodeLock(input.resourceId, replacedReply)),
+            now,
+          };
+        case 'declined':
+        case 'not-queued':
+          return { outcome, lock: required(lock), now };
+        case 'not-holder':
+          return { outcome, lock, now };
+        default:
+          throw unexpectedReply(reply);
+      }
+    },
+
+    async leave(input): Promise<DecidedAt<StoreLeaveResult>> {
+      firstUse();
+      const reply = await LEAVE.run(client, keysOf(input.resourceId), [
+        ...writeArgs(input.now, input.queueGrace),
+        input.clientId,
+      ]);
+      const [outcome, lockReply, nowReply] = replyArray(reply, 3);
+      const now = decidedNow(input.now, nowReply);
+      switch (outcome) {
+        case 'left':
+          return { outcome, lock: required(decodeLock(input.resourceId, lockReply)), now };
+        case 'not-queued':
+          return { outcome, now };
+        default:
+          throw unexpectedReply(reply);
+      }
     },
   };
 }
@@ -306,14 +405,18 @@ function encodeHolder(holder: LockUser): string {
   return JSON.stringify(holder);
 }
 
-/** A lock as the scripts reply it: `[token, clientId, holderJson, fence, since, acquiredAt, expiresAt]`. */
+/**
+ * A lock as the scripts reply it:
+ * `[token, clientId, holderJson, fence, since, acquiredAt, expiresAt, queueJson]` (`queueJson`
+ * is `''` when nobody waits; the lock then has no `queue`, as the shared rules leave it).
+ */
 function decodeLock(resourceId: string, reply: unknown): StoredLock | null {
   if (!Array.isArray(reply) || reply.length === 0) return null;
-  if (reply.length !== 7 || !reply.every((v) => typeof v === 'string')) {
+  if (reply.length !== 8 || !reply.every((v) => typeof v === 'string')) {
     throw unexpectedReply(reply);
   }
-  const [token, clientId, holder, fence, since, acquiredAt, expiresAt] = reply as string[];
-  return {
+  const [token, clientId, holder, fence, since, acquiredAt, expiresAt, queue] = reply as string[];
+  const lock: StoredLock = {
     resourceId,
     holder: JSON.parse(holder as string) as LockUser,
     clientId: clientId as string,
@@ -323,6 +426,9 @@ function decodeLock(resourceId: string, reply: unknown): StoredLock | null {
     acquiredAt: Number(acquiredAt),
     expiresAt: Number(expiresAt),
   };
+  const waiting = decodeQueue(queue);
+  if (waiting.length > 0) lock.queue = waiting;
+  return lock;
 }
 
 /** The read script's fence and `[field, value, ...]` as the record the shared rules take. */
@@ -343,6 +449,7 @@ function decodeRecord(resourceId: string, fence: unknown, flat: unknown): Resour
           fields.get('since'),
           fields.get('acquiredAt'),
           fields.get('expiresAt'),
+          fields.get('queue') ?? '',
         ]);
   return { resourceId, fence: Number(fence), lock, endings: decodeEndings(fields.get('endings')) };
 }
@@ -405,7 +512,14 @@ function decodeEndings(raw: string | undefined): RememberedEnding[] {
 }
 
 function decodeEnding(reply: unknown): LockEnding | null {
-  if (reply === 'released' || reply === 'taken-over' || reply === 'expired') return reply;
+  if (
+    reply === 'released' ||
+    reply === 'taken-over' ||
+    reply === 'expired' ||
+    reply === 'handed-over'
+  ) {
+    return reply;
+  }
   if (reply === '' || reply === null) return null;
   throw unexpectedReply(reply);
 }

@@ -55,6 +55,15 @@ describe.skipIf(!url)('Redis under 8 processes racing on one server', () => {
     expect(audit.handovers.afterExpiry).toBeGreaterThan(0);
     expect(audit.handovers.takeover).toBeGreaterThan(0);
     expect(audit.operations).toBeGreaterThan(4_000);
+    // The line raced too: no grant to a departed waiter, hand-overs to the waiter named, the
+    // page passed in the order of asking.
+    expect(audit.departedGrants).toBe(0);
+    expect(audit.wrongHandOvers).toBe(0);
+    expect(audit.orderViolations).toBe(0);
+    expect(audit.line.queued).toBeGreaterThan(0);
+    expect(audit.line.passed).toBeGreaterThan(0);
+    expect(audit.line.handedOver).toBeGreaterThan(0);
+    expect(audit.line.departed).toBeGreaterThan(0);
     // Per resource raced, a state hash and a fence counter, however many grants.
     expect((await keysUnder(prefix)).sort()).toEqual(
       [0, 1, 2].flatMap((i) => [
