@@ -21,6 +21,10 @@ export interface MemoryLockServerOptions {
   now?: () => number;
   /** Whether `user` may take `lock` from another user (default: never). May be async. */
   canTakeOver?: (user: LockUser, lock: Lock) => boolean | Promise<boolean>;
+  /** How long the first waiter has to take a page that passed to it (default 30 000). */
+  queueGrace?: number;
+  /** How long a request to edit waits for the holder's answer (default 120 000). */
+  askTimeout?: number;
   /**
    * Per-resource authorization, as on a real server (default: allow everything). May be async.
    * A refusal is a 403; in a batch status answer the refused id is `{ status: 'forbidden' }`.
@@ -86,6 +90,8 @@ export function createMemoryLockServer(options: MemoryLockServerOptions = {}): M
     store,
     now,
     ttl: options.ttl,
+    queueGrace: options.queueGrace,
+    askTimeout: options.askTimeout,
     canTakeOver: options.canTakeOver,
     authorize: options.authorize,
     onEvent: options.onEvent,
