@@ -1,8 +1,9 @@
 /**
  * `npm run bench:load`: the demo's lock route under `next start` on SQLite, loaded by 10,000
  * simulated editors, against a Next route handler that answers a constant JSON on the same
- * server (the anchor). Loopback only (127.0.0.1), about 100 s, stops by itself; never part of
- * `npm test`.
+ * server (the anchor); then 10,000 blocked editors holding event streams on the same server.
+ * Loopback only (127.0.0.1 and other loopback addresses), about 3–4 minutes, stops by itself;
+ * never part of `npm test`.
  *
  * Each editor is a tab with its own `clientId` and a session cookie: it acquires its page,
  * refreshes every (compressed) poll and releases at the end. One editor in ten opens a page
@@ -12,15 +13,22 @@
  *
  * Phases: ramp + steady load on the lock route (latency, errors, server CPU and RSS read from
  * /proc of the next-server process); the constant route at the same rate; then each route's
- * maximum (requests back to back on a fixed number of connections).
+ * maximum (requests back to back on a fixed number of connections); then the streams phase
+ * (bench/load-streams.ts: memory per open stream against idle keep-alive connections, fan-out
+ * latency of a release).
+ *
+ * The server is `next start` through bench/load-next-server.mjs: Next's own command line in the
+ * same process, with a longer keep-alive timeout and a memory probe for the streams phase.
  */
 import type { ChildProcess } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import http from 'node:http';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { DEMO_DIR, ensureDemoBuilt, NEXT_BIN } from '../test/e2e/support/demo-build';
 import { freePort, startNextServer, stopNextServer } from '../test/e2e/support/next-server';
+import { processTree, watchServer } from './load-proc';
+import { printStreamsPhase, runStreamsPhase, STREAMS, STREAMS_PHASE_CAP_MS } from './load-streams';
 
 const EDITORS = Number(process.env.LOAD_EDITORS ?? 10_000);
 /** The real poll (the library's default) and the compressed one the bench runs at. */
@@ -36,7 +44,10 @@ const MAX_MS = 8_000;
 const MAX_CONNECTIONS = 32;
 const BLOCKED_EVERY = 10;
 /** Whatever happens, the bench ends by then (the server is stopped, the process exits). */
-const HARD_DEADLINE_MS = 150_000;
+const HARD_DEADLINE_MS = 150_000 + STREAMS_PHASE_CAP_MS + 30_000;
+/** The server keeps idle keep-alive connections this long (the streams phase's anchor holds them). */
+const KEEP_ALIVE_MS = 120_000;
+const NEXT_WRAPPER = path.join(import.meta.dirname, 'load-next-server.mjs');
 const USERS = ['alice', 'bob', 'carol'];
 const REQUEST_TIMEOUT_MS = 10_000;
 
@@ -144,68 +155,6 @@ class Recorder {
       failures: Object.fromEntries(this.failures),
     };
   }
-}
-
-/** CPU ticks and RSS of a process tree, from /proc (Linux). */
-function processTree(root: number): number[] {
-  const children = new Map<number, number[]>();
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-      const list = children.get(ppid) ?? [];
-      list.push(Number(entry));
-      children.set(ppid, list);
-    } catch {
-      // Gone meanwhile.
-    }
-  }
-  const tree: number[] = [];
-  const walk = (pid: number) => {
-    tree.push(pid);
-    for (const child of children.get(pid) ?? []) walk(child);
-  };
-  walk(root);
-  return tree;
-}
-
-const TICKS_PER_SECOND = 100;
-
-function usage(pids: number[]): { cpuSeconds: number; rssMiB: number } {
-  let ticks = 0;
-  let rssKiB = 0;
-  for (const pid of pids) {
-    try {
-      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      ticks += Number(fields[11]) + Number(fields[12]);
-      const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-      rssKiB += Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0);
-    } catch {
-      // Gone meanwhile.
-    }
-  }
-  return { cpuSeconds: ticks / TICKS_PER_SECOND, rssMiB: rssKiB / 1024 };
-}
-
-/** Server CPU (% of one core) and peak RSS over a phase, sampled every 500 ms. */
-function watchServer(pids: () => number[]) {
-  const start = usage(pids());
-  const startedAt = performance.now();
-  let peakRss = start.rssMiB;
-  const timer = setInterval(() => {
-    peakRss = Math.max(peakRss, usage(pids()).rssMiB);
-  }, 500);
-  return () => {
-    clearInterval(timer);
-    const end = usage(pids());
-    const seconds = (performance.now() - startedAt) / 1000;
-    return {
-      cpuPercent: (100 * (end.cpuSeconds - start.cpuSeconds)) / seconds,
-      rssMiB: Math.max(peakRss, end.rssMiB),
-    };
-  };
 }
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
@@ -357,7 +306,7 @@ async function atMaximum(ms: number, request: () => Promise<Answer>): Promise<Re
 function startServer(port: number, dataDir: string): Promise<ChildProcess> {
   return startNextServer({
     cwd: DEMO_DIR,
-    nextBin: NEXT_BIN,
+    nextBin: NEXT_WRAPPER,
     port,
     hostname: '127.0.0.1',
     label: 'bench:load',
@@ -366,6 +315,8 @@ function startServer(port: number, dataDir: string): Promise<ChildProcess> {
       PAGE_LOCK_TTL_MS: String(TTL_MS),
       PAGE_LOCK_POLL_MS: String(POLL_MS),
       PAGE_LOCK_BENCH_CONSTANT: '1',
+      PAGE_LOCK_LOAD_NEXT_BIN: NEXT_BIN,
+      PAGE_LOCK_LOAD_KEEP_ALIVE_MS: String(KEEP_ALIVE_MS),
       PAGE_LOCK_REDIS_URL: '',
       PAGE_LOCK_POSTGRES_URL: '',
     },
@@ -395,7 +346,7 @@ async function main() {
     }
 
     console.log(
-      `page-lock load test — ${new Date().toISOString()}, Node ${process.version}, ${EDITORS} editors, poll ${POLL_MS} ms (compressed from ${REAL_POLL_MS}), ttl ${TTL_MS} ms, ramp ${RAMP_MS / 1000} s, steady ${STEADY_MS / 1000} s\n`,
+      `page-lock load test — ${new Date().toISOString()}, Node ${process.version}, ${EDITORS} editors, poll ${POLL_MS} ms (compressed from ${REAL_POLL_MS}), ttl ${TTL_MS} ms, ramp ${RAMP_MS / 1000} s, steady ${STEADY_MS / 1000} s; then ${STREAMS} event streams\n`,
     );
     const ramp = new Recorder();
     const steady = new Recorder();
@@ -502,6 +453,17 @@ async function main() {
     ] as const) {
       if (Object.keys(x.failures).length > 0) console.log(`failures (${name}):`, x.failures);
     }
+
+    // The load phases' pooled connections go, so the streams phase counts only its own.
+    agent.destroy();
+    printStreamsPhase(
+      await runStreamsPhase({
+        server: child,
+        port,
+        send: (method, pathname, user, body) => send(port, method, pathname, user, body),
+        refreshEveryMs: POLL_MS,
+      }),
+    );
   } finally {
     clearTimeout(hardStop);
     await stopNextServer(child);
