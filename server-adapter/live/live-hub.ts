@@ -371,6 +371,7 @@ export function createLiveHub(options: LiveHubOptions): LiveHub {
           continue;
         }
         const { lock, isSelf } = entry;
+        const waiting = entry.waiting ? { waiting: entry.waiting } : {};
         if (watched) {
           noteSeen(watched, lock.fence, lookNumber);
           // A look under way arms its own timer when it ends.
@@ -396,6 +397,7 @@ export function createLiveHub(options: LiveHubOptions): LiveHub {
           lock,
           isSelf,
           canTakeOver: await canTakeOver,
+          ...waiting,
           ttlMs,
           now,
         });

@@ -659,8 +659,8 @@ export function createLockService(options: LockServiceOptions): LockService {
           const self = viewer !== undefined && isSelf(viewer.user, lock);
           entries[id] =
             self && viewer.clientId !== undefined && stored.clientId === viewer.clientId
-              ? { status: 'held', lock, isSelf: true }
-              : { status: 'locked', lock, isSelf: self };
+              ? { status: 'held', lock, isSelf: true, ...waitingIn(stored, at) }
+              : { status: 'locked', lock, isSelf: self, ...waitingIn(stored, at) };
         }
       });
       return entries;

@@ -165,8 +165,9 @@ export type BatchStatusEntry =
   | { status: 'free' }
   /** `authorize(user, id, 'observe')` refused this id; the rest of the batch is answered. */
   | { status: 'forbidden' }
-  | { status: 'locked'; lock: Lock; isSelf: boolean }
-  | { status: 'held'; lock: Lock; isSelf: true };
+  /** `waiting`: how many tabs wait in line (absent: none). */
+  | { status: 'locked'; lock: Lock; isSelf: boolean; waiting?: number }
+  | { status: 'held'; lock: Lock; isSelf: true; waiting?: number };
 
 /** 200 to `GET {base}?ids=a&ids=b`. */
 export interface BatchStatusResponse {

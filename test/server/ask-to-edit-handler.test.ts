@@ -419,4 +419,24 @@ describe('the live channel and the line', () => {
       await stream.cancel();
     }
   });
+
+  it('opens (and reopens) with how many wait: a reconnect never shows an empty line', async () => {
+    const s = setup();
+    await s.acquire(PAGE, alice, 'tab-a');
+    await s.ask(bob, { clientId: 'tab-b' });
+    const response = await s.send('GET', `${BASE}/events?ids=${encodeURIComponent(PAGE)}`, {
+      as: carol,
+      headers: { Accept: 'text/event-stream' },
+    });
+    const stream = new SseReader(response.body as ReadableStream<Uint8Array>);
+    try {
+      expect(await stream.lockAt(1)).toMatchObject({
+        change: 'snapshot',
+        status: 'locked',
+        waiting: 1,
+      });
+    } finally {
+      await stream.cancel();
+    }
+  });
 });
