@@ -1,7 +1,10 @@
 import {
   applyAcquire,
+  applyAnswer,
+  applyAsk,
   applyCheck,
   applyForceRelease,
+  applyLeave,
   applyRelease,
   applyTakeOver,
   isLive,
@@ -159,7 +162,9 @@ export function createPostgresLockStore(options: PostgresLockStoreOptions): Post
      * A refresh of a live lease by its holder, in one statement (one round trip): the row is
      * locked only when the token and the holder match (waiting at most lockTimeoutMs, set for
      * this statement's own transaction), the clock is read once the lock is taken, and the lease
-     * moves only while it is live by that clock. No row back: not that case; the rules decide.
+     * moves only while it is live by that clock. The lock keeps its line (`queue`), unless a
+     * waiter in it departed by that clock: the rules drop it first. No row back: not that case;
+     * the rules decide.
      * $1 id, $2 token, $3 holder id, $4 holder JSON, $5 ttl (store clock) or the new expiresAt
      * as JSON (service clock), $6 the service's now, $7 the new expires_at column.
      */
@@ -178,6 +183,9 @@ export function createPostgresLockStore(options: PostgresLockStoreOptions): Post
              FROM clock
              WHERE t.resource_id = $1 AND t.lock->>'token' = $2 AND t.lock->'holder'->>'id' = $3
                AND (t.lock->>'expiresAt')::float8 > clock.now
+               AND NOT EXISTS (
+                 SELECT 1 FROM jsonb_array_elements(coalesce(t.lock->'queue', '[]'::jsonb)) AS w
+                 WHERE (w->>'expiresAt')::float8 <= clock.now)
              RETURNING t.lock, clock.now`,
     selectRecord: `SELECT r.fence, r.lock, r.endings, ${STORE_NOW} AS now
              FROM (SELECT 1) AS one LEFT JOIN ${t} AS r ON r.resource_id = $1`,
@@ -315,7 +323,8 @@ export function createPostgresLockStore(options: PostgresLockStoreOptions): Post
       });
     },
     async acquire(input) {
-      if (input.token !== undefined) {
+      // No presented token is ever a passed grant's `''`: that one only the rules may answer.
+      if (input.token !== undefined && input.token !== '') {
         const fast = await refreshed({ ...input, token: input.token });
         if (fast) return fast;
       }
@@ -349,12 +358,27 @@ export function createPostgresLockStore(options: PostgresLockStoreOptions): Post
     async list({ now }) {
       return liveLocks(await query(sql.selectAllLive, clockParam(now)), now);
     },
-    async forceRelease(resourceId, { now: given }) {
+    async forceRelease(resourceId, { now: given, queueGrace }) {
       const { ended } = await atomically(resourceId, given, (record, now) => {
-        const { result, next } = applyForceRelease(record, now);
+        const { result, next } = applyForceRelease(record, now, queueGrace);
         return { result: { ended: result }, next };
       });
       return ended;
+    },
+    async ask(input) {
+      return atomically(input.resourceId, input.now, (record, now) =>
+        applyAsk(record, { ...input, now }),
+      );
+    },
+    async answer(input) {
+      return atomically(input.resourceId, input.now, (record, now) =>
+        applyAnswer(record, { ...input, now }),
+      );
+    },
+    async leave(input) {
+      return atomically(input.resourceId, input.now, (record, now) =>
+        applyLeave(record, { ...input, now }),
+      );
     },
   };
 }

@@ -4,8 +4,11 @@ import Database from 'better-sqlite3';
 import { LockBusyError } from '../service/errors';
 import {
   applyAcquire,
+  applyAnswer,
+  applyAsk,
   applyCheck,
   applyForceRelease,
+  applyLeave,
   applyRelease,
   applyTakeOver,
   isLive,
@@ -276,7 +279,8 @@ export function createSqliteLockStore(options: SqliteLockStoreOptions): SqliteLo
   return {
     async acquire(input) {
       const { token } = input;
-      if (token === undefined) {
+      // No presented token is ever a passed grant's `''`: that one only the rules may answer.
+      if (token === undefined || token === '') {
         return change('acquire', input.resourceId, input.now, (record, now) =>
           applyAcquire(record, { ...input, now }),
         );
@@ -331,12 +335,27 @@ export function createSqliteLockStore(options: SqliteLockStoreOptions): SqliteLo
       const rows = await whileBusy('read', 'list', now, (run) => run.selectAllLive.all(now));
       return rows.map((row) => parseLock(row.lock));
     },
-    async forceRelease(resourceId, { now }) {
+    async forceRelease(resourceId, { now, queueGrace }) {
       const { ended } = await change('forceRelease', resourceId, now, (record, decidedAt) => {
-        const outcome = applyForceRelease(record, decidedAt);
+        const outcome = applyForceRelease(record, decidedAt, queueGrace);
         return { ...outcome, result: { ended: outcome.result } };
       });
       return ended;
+    },
+    async ask(input) {
+      return change('ask', input.resourceId, input.now, (record, now) =>
+        applyAsk(record, { ...input, now }),
+      );
+    },
+    async answer(input) {
+      return change('answer', input.resourceId, input.now, (record, now) =>
+        applyAnswer(record, { ...input, now }),
+      );
+    },
+    async leave(input) {
+      return change('leave', input.resourceId, input.now, (record, now) =>
+        applyLeave(record, { ...input, now }),
+      );
     },
     async close() {
       // A store never used opened nothing, so it has nothing to close.
@@ -389,15 +408,18 @@ function prepareStatements(db: Database.Database, table: string): Statements {
   });
 
   // The rules' refresh case (`applyAcquire`): the token is the current grant's, its holder is
-  // the same user and the lease is live. Same lock, holder text as given, `expiresAt` moved.
+  // the same user and the lease is live. Same lock (its line too), holder text as given,
+  // `expiresAt` moved. A line with a departed waiter is left to the rules, which drop it first.
   const refreshLive = db.prepare<
-    [string, string, number, string, number, string, string],
+    [string, string, number, string, number, string, string, number],
     { lock: string }
   >(
     `UPDATE "${table}"
      SET lock = json_set(lock, '$.holder', json(?), '$.expiresAt', json(?)), expires_at = ?
      WHERE resource_id = ? AND expires_at > ?
        AND json_extract(lock, '$.token') = ? AND json_extract(lock, '$.holder.id') = ?
+       AND NOT EXISTS (SELECT 1 FROM json_each(lock, '$.queue')
+                       WHERE json_extract(value, '$.expiresAt') <= ?)
      RETURNING lock`,
   );
 
@@ -414,6 +436,7 @@ function prepareStatements(db: Database.Database, table: string): Statements {
         now,
         input.token,
         input.holder.id,
+        now,
       );
       return row ? (JSON.parse(row.lock) as StoredLock) : null;
     },

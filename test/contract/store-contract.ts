@@ -2,11 +2,14 @@ import { MAX_REMEMBERED_ENDINGS } from '../../server-adapter/store/lock-rules';
 import type {
   LockStore,
   StoreAcquireResult,
+  StoreAnswerResult,
+  StoreAskResult,
   StoredLock,
+  StoredWaiter,
   StoreTakeOverResult,
 } from '../../server-adapter/store/lock-store';
 import type { LockUser } from '../../src/protocol/protocol';
-import { MAX_RESOURCE_ID_LENGTH } from '../../src/protocol/protocol';
+import { MAX_QUEUE_LENGTH, MAX_RESOURCE_ID_LENGTH } from '../../src/protocol/protocol';
 
 /**
  * A store as the contract suite drives it: the store itself plus a window onto its backend.
@@ -75,9 +78,24 @@ export interface ContractTestApi {
 }
 
 const TTL = 30_000;
+/** How long a request stays pending. */
+const ASK_TIMEOUT = 120_000;
+/** Shorter than a lease, so that a passed grant is told apart from a granted one. */
+const QUEUE_GRACE = 10_000;
 const alice: LockUser = { id: 'alice', name: 'Alice', avatarUrl: 'https://example.test/a.png' };
 const bob: LockUser = { id: 'bob', name: 'Bob' };
 const carol: LockUser = { id: 'carol', name: 'Carol' };
+const dave: LockUser = { id: 'dave', name: 'Dave' };
+
+/** A store with the line's operations (they are optional in {@link LockStore}). */
+type LineStore = LockStore & Required<Pick<LockStore, 'ask' | 'answer' | 'leave'>>;
+type Queued = Extract<StoreAskResult, { outcome: 'queued' }>;
+
+/** `lock` with this line, or none (a lock whose line is empty has no `queue` at all). */
+function withLine(lock: StoredLock, queue: StoredWaiter[]): StoredLock {
+  const { queue: _line, ...rest } = lock;
+  return queue.length > 0 ? { ...rest, queue } : rest;
+}
 
 /**
  * The store as the suite drives it. The suite travels in time through the `now` each call
@@ -94,6 +112,7 @@ function atSuiteClock(store: LockStore, expect: ContractTestApi['expect']): Lock
     expect(now).toBe(given);
     return rest as Result;
   };
+  const { ask, answer, leave } = store;
   return {
     ...store,
     acquire: (input) => decided(input.now, store.acquire(input)),
@@ -104,6 +123,9 @@ function atSuiteClock(store: LockStore, expect: ContractTestApi['expect']): Lock
     getMany: (resourceIds, clock) => store.getMany(resourceIds, clock),
     list: (clock) => store.list(clock),
     forceRelease: (resourceId, clock) => store.forceRelease(resourceId, clock),
+    ask: ask && ((input) => decided(input.now, ask.call(store, input))),
+    answer: answer && ((input) => decided(input.now, answer.call(store, input))),
+    leave: leave && ((input) => decided(input.now, leave.call(store, input))),
     close: store.close && (() => store.close?.() ?? Promise.resolve()),
   };
 }
@@ -112,6 +134,8 @@ function atSuiteClock(store: LockStore, expect: ContractTestApi['expect']): Lock
  * The contract every {@link LockStore} must keep: the invariants of DESIGN.md, checked at the
  * store level with an explicit clock (every call gets `now`, so no fake timers are needed).
  * Each test uses fresh resource ids, so a shared backend (one Redis, one Postgres) is fine.
+ * The line's checks (ask to edit) run for a store with `ask`, `answer` and `leave`; a store
+ * with none of the three skips them (they are optional), one with only some fails them.
  *
  * @param name - How the store is named in the test report.
  * @param createStore - Makes a fresh {@link StoreUnderTest} before each test.
@@ -874,6 +898,672 @@ export function runLockStoreContract(
         const results = await Promise.all(ids.map((id) => acquire(id, alice, tab(), t0)));
         expect(results.every((r) => r.outcome === 'granted')).toBe(true);
         expect(results.map((r, i) => r.lock?.resourceId === ids[i]).every(Boolean)).toBe(true);
+      });
+    });
+
+    describe('the line (ask to edit)', () => {
+      /** The store with its line operations, or null (the test skipped) for a store without. */
+      const lineStore = ([context]: [ContractTestContext?]): LineStore | null => {
+        const { ask, answer, leave } = subject.store;
+        if (!ask && !answer && !leave) {
+          context?.skip?.(
+            'this store has no ask, answer or leave (optional: the service answers 501)',
+          );
+          return null;
+        }
+        // A store with some of the three but not all of them breaks the line: it fails here.
+        const line = store();
+        expect([typeof line.ask, typeof line.answer, typeof line.leave]).toEqual([
+          'function',
+          'function',
+          'function',
+        ]);
+        return line as LineStore;
+      };
+
+      interface AskOptions {
+        renew?: boolean;
+        message?: string;
+        maxQueue?: number;
+        newToken?: string;
+      }
+
+      const ask = (
+        line: LineStore,
+        resourceId: string,
+        holder: LockUser,
+        clientId: string,
+        now: number,
+        options: AskOptions = {},
+      ): Promise<StoreAskResult> =>
+        line.ask({
+          resourceId,
+          holder,
+          clientId,
+          waiterId: `waiter-${runId}-${++sequence}`,
+          message: options.message ?? null,
+          renew: options.renew ?? false,
+          ttl: TTL,
+          askTimeout: ASK_TIMEOUT,
+          newToken: options.newToken ?? newToken(),
+          maxQueue: options.maxQueue ?? MAX_QUEUE_LENGTH,
+          queueGrace: QUEUE_GRACE,
+          now,
+        });
+
+      /** Asks and insists on a place in line: the precondition of most tests here. */
+      const join = async (...args: Parameters<typeof ask>): Promise<Queued> => {
+        const result = await ask(...args);
+        expect(result.outcome).toBe('queued');
+        if (result.outcome !== 'queued') throw new Error(`expected a place, got ${result.outcome}`);
+        return result;
+      };
+
+      const acquireIn = (
+        resourceId: string,
+        holder: LockUser,
+        clientId: string,
+        now: number,
+        token?: string,
+        given: string = newToken(),
+      ): Promise<StoreAcquireResult> =>
+        store().acquire({
+          resourceId,
+          holder,
+          clientId,
+          token,
+          newToken: given,
+          now,
+          ttl: TTL,
+          queueGrace: QUEUE_GRACE,
+        });
+
+      const release = (resourceId: string, token: string, now: number) =>
+        store().release({ resourceId, token, now, queueGrace: QUEUE_GRACE });
+
+      const answer = (
+        line: LineStore,
+        resourceId: string,
+        token: string,
+        waiterId: string,
+        now: number,
+        reply: 'hand-over' | 'decline' = 'hand-over',
+      ): Promise<StoreAnswerResult> =>
+        line.answer({ resourceId, token, waiterId, answer: reply, now, queueGrace: QUEUE_GRACE });
+
+      const leave = (line: LineStore, resourceId: string, clientId: string, now: number) =>
+        line.leave({ resourceId, clientId, now, queueGrace: QUEUE_GRACE });
+
+      /** What the line grants its first waiter at `now`: nobody's token, for `queueGrace`. */
+      const passedTo = (
+        resourceId: string,
+        waiter: StoredWaiter,
+        fence: number,
+        now: number,
+        queue: StoredWaiter[] = [],
+      ): StoredLock =>
+        withLine(
+          {
+            resourceId,
+            holder: waiter.user,
+            clientId: waiter.clientId,
+            token: '',
+            fence,
+            since: now,
+            acquiredAt: now,
+            expiresAt: now + QUEUE_GRACE,
+          },
+          queue,
+        );
+
+      it('queues tabs in the order they asked; a renew keeps the place and changes nothing else', async (...context) => {
+        const line = lineStore(context);
+        if (!line) return;
+        const id = uniqueId('page');
+        const held = await grant(id, alice, tab(), t0);
+        const [bobsTab, carolsTab] = [tab(), tab()];
+        const bobs = await join(line, id, bob, bobsTab, t0 + 1, { message: 'May I fix a typo?' });
+        expect(bobs.place).toBe(1);
+        expect(bobs.waiter).toEqual({
+          id: bobs.waiter.id,
+          user: bob,
+          clientId: bobsTab,
+          askedAt: t0 + 1,
+          expiresAt: t0 + 1 + TTL,
+          message: 'May I fix a typo?',
+          request: 'pending',
+          requestExpiresAt: t0 + 1 + ASK_TIMEOUT,
+        });
+        expect(bobs.lock).toEqual({ ...held, queue: [bobs.waiter] });
+        const carols = await join(line, id, carol, carolsTab, t0 + 2);
+        expect(carols.place).toBe(2);
+        expect(carols.waiter.message).toBeNull();
+        expect(carols.lock).toEqual({ ...held, queue: [bobs.waiter, carols.waiter] });
+
+        const renewed = await ask(line, id, bob, bobsTab, t0 + 3, { renew: true, message: 'x' });
+        const bobRenewed = { ...bobs.waiter, expiresAt: t0 + 3 + TTL };
+        const lineRenewed = { ...held, queue: [bobRenewed, carols.waiter] };
+        expect(renewed).toEqual({
+          outcome: 'queued',
+          lock: lineRenewed,
+          waiter: bobRenewed,
+          place: 1,
+        });
+        expect(await line.get(id, { now: t0 + 3 })).toEqual(lineRenewed);
+
+        // Asking again (not a renew) makes the request pending anew, with the new note.
+        const again = await join(line, id, bob, bobsTab, t0 + 4, { message: 'Only a minute' });
+        const bobAgain: StoredWaiter = {
+          ...bobRenewed,
+          expiresAt: t0 + 4 + TTL,
+          message: 'Only a minute',
+          request: 'pending',
+          requestExpiresAt: t0 + 4 + ASK_TIMEOUT,
+        };
+        expect(again).toEqual({
+          outcome: 'queued',
+          lock: { ...held, queue: [bobAgain, carols.waiter] },
+          waiter: bobAgain,
+          place: 1,
+        });
+      });
+
+      it('stays with the lock through its holder’s refreshes; a departed waiter is dropped at the next write', async (...context) => {
+        const line = lineStore(context);
+        if (!line) return;
+        const id = uniqueId('page');
+        const clientId = tab();
+        const held = await grant(id, alice, clientId, t0);
+        const bobs = await join(line, id, bob, tab(), t0 + 1);
+        const refreshed = await acquireIn(id, alice, clientId, t0 + 20_000, held.token);
+        expect(refreshed).toEqual({
+          outcome: 'refreshed',
+          lock: { ...held, expiresAt: t0 + 20_000 + TTL, queue: [bobs.waiter] },
+        });
+        expect(await line.get(id, { now: t0 + 20_000 })).toEqual(refreshed.lock);
+        // Bob's tab stopped renewing: his place lapsed at t0 + 1 + TTL.
+        const later = bobs.waiter.expiresAt;
+        const again = await acquireIn(id, alice, clientId, later, held.token);
+        expect(again).toEqual({ outcome: 'refreshed', lock: { ...held, expiresAt: later + TTL } });
+        expect(await line.get(id, { now: later })).toEqual(again.lock);
+      });
+
+      it('answers "free" where nobody holds or waits and "self" to the holder’s other tab, creating and changing nothing', async (...context) => {
+        const line = lineStore(context);
+        if (!line) return;
+        const before = await subject.countRecords();
+        const id = uniqueId('page');
+        expect(await ask(line, id, bob, tab(), t0)).toEqual({ outcome: 'free' });
+        expect(await answer(line, id, newToken(), 'nobody', t0)).toEqual({
+          outcome: 'not-holder',
+          lock: null,
+        });
+        expect(await leave(line, id, tab(), t0)).toEqual({ outcome: 'not-queued' });
+        expect(await subject.countRecords()).toBe(before);
+
+        const clientId = tab();
+        const held = await grant(id, alice, clientId, t0 + 1);
+        expect(await ask(line, id, alice, tab(), t0 + 2)).toEqual({ outcome: 'self', lock: held });
+        expect(await line.get(id, { now: t0 + 2 })).toEqual(held);
+        // Lapsed with nobody waiting: free, and the holder can still resume it.
+        expect(await ask(line, id, bob, tab(), held.expiresAt)).toEqual({ outcome: 'free' });
+        const resumed = await acquireIn(id, alice, clientId, held.expiresAt + 1, held.token);
+        expect(resumed.outcome).toBe('resumed');
+        await release(id, held.token, held.expiresAt + 2);
+        expect(await ask(line, id, bob, tab(), held.expiresAt + 3)).toEqual({ outcome: 'free' });
+      });
+
+      it('refuses one more than maxQueue live places, and departed places do not count', async (...context) => {
+        const line = lineStore(context);
+        if (!line) return;
+        const id = uniqueId('page');
+        const clientId = tab();
+        const held = await grant(id, alice, clientId, t0);
+        const max = { maxQueue: 2 };
+        const bobs = await join(line, id, bob, tab(), t0 + 1, max);
+        const carols = await join(line, id, carol, tab(), t0 + 2, max);
+        expect(await ask(line, id, dave, tab(), t0 + 3, max)).toEqual({
+          outcome: 'queue-full',
+          lock: { ...held, queue: [bobs.waiter, carols.waiter] },
+        });
+        // A tab in line keeps its place in a full line.
+        const renew = { ...max, renew: true };
+        expect((await join(line, id, bob, bobs.waiter.clientId, t0 + 4, renew)).place).toBe(1);
+        // Once both places lapsed, there is room again.
+        await acquireIn(id, alice, clientId, t0 + 20_000, held.token);
+        const daves = await join(line, id, dave, tab(), t0 + 4 + TTL, max);
+        expect(daves.place).toBe(1);
+        expect(daves.lock.queue).toEqual([daves.waiter]);
+      });
+
+      it('passes a released page to the first waiter (token "", fence + 1, for queueGrace), whom nobody else can beat to it', async (...context) => {
+        const line = lineStore(context);
+        if (!line) return;
+        const id = uniqueId('page');
+        const held = await grant(id, alice, tab(), t0);
+        const bobs = await join(line, id, bob, tab(), t0 + 1);
+        const carols = await join(line, id, carol, tab(), t0 + 2);
+        const at = t0 + 3;
+        const toBob = passedTo(id, bobs.waiter, held.fence + 1, at, [carols.waiter]);
+        expect(await release(id, held.token, at)).toEqual({
+          outcome: 'released',
+          lock: carols.lock,
+          passedTo: toBob,
+        });
+        expect(await line.get(id, { now: at })).toEqual(toBob);
+        // Not another user, not the next in line, not Bob's other tab, not an empty token.
+        const locked = { outcome: 'locked', lock: toBob };
+        expect(await acquireIn(id, dave, tab(), at + 1)).toEqual(locked);
+        expect(await acquireIn(id, carol, carols.waiter.clientId, at + 1)).toEqual(locked);
+        expect(await acquireIn(id, bob, tab(), at + 1)).toEqual(locked);
+        expect(await acquireIn(id, bob, bobs.waiter.clientId, at + 1, '')).toEqual({
+          outcome: 'dead-token',
+          ending: null,
+          lock: toBob,
+        });
+        expect(await release(id, '', at + 1)).toEqual({ outcome: 'not-holder' });
+        expect(await line.check({ resourceId: id, token: '', now: at + 1 })).toEqual({
+          outcome: 'dead',
+          ending: null,
+          lock: toBob,
+        });
+        expect(await acquireIn(id, alice, held.clientId, at + 1, held.token)).toEqual({
+          outcome: 'dead-token',
+          ending: 'released',
+          lock: toBob,
+        });
+        expect(await line.get(id, { now: at + 1 })).toEqual(toBob);
+
+        // Bob's tab takes it with its next ask: same fence and since, its own token and lease.
+        const token = newToken();
+        expect(
+          await ask(line, id, bob, bobs.waiter.clientId, at + 2, { renew: true, newToken: token }),
+        ).toEqual({ outcome: 'reclaimed', lock: { ...toBob, token, expiresAt: at + 2 + TTL } });
+        const refreshed = await acquireIn(id, bob, bobs.waiter.clientId, at + 3, token);
+        expect(refreshed).toEqual({
+          outcome: 'refreshed',
+          lock: { ...toBob, token, expiresAt: at + 3 + TTL },
+        });
+      });
+
+      it('lets the waiter’s tab take a passed page by acquiring (a reclaim) too', async (...context) => {
+        const line = lineStore(context);
+        if (!line) return;
+        const id = uniqueId('page');
+        const held = await grant(id, alice, tab(), t0);
+        const bobs = await join(line, id, bob, tab(), t0 + 1);
+        await release(id, held.token, t0 + 2);
+        const token = newToken();
+        const taken = await acquireIn(id, bob, bobs.waiter.clientId, t0 + 3, undefined, token);
+        expect(taken).toEqual({
+          outcome: 'reclaimed',
+          lock: {
+            ...passedTo(id, bobs.waiter, held.fence + 1, t0 + 2),
+            token,
+            expiresAt: t0 + 3 + TTL,
+          },
+        });
+        expect(await line.get(id, { now: t0 + 3 })).toEqual(taken.lock);
+      });
+
+      it('never grants a waiter whose place lapsed, and frees the page when nobody is left', async (...context) => {
+        const line = lineStore(context);
+        if (!line) return;
+        const id = uniqueId('page');
+        const clientId = tab();
+        const held = await grant(id, alice, clientId, t0);
+        const bobs = await join(line, id, bob, tab(), t0 + 1);
+        const carols = await join(line, id, carol, tab(), t0 + 2);
+        // Alice and Carol stay; Bob's tab went away (his place lapses at t0 + 1 + TTL).
+        await acquireIn(id, alice, clientId, t0 + 20_000, held.token);
+        const renew = { renew: true };
+        const carolStays = await join(line, id, carol, carols.waiter.clientId, t0 + 20_000, renew);
+        const at = bobs.waiter.expiresAt;
+        const released = await release(id, held.token, at);
+        const toCarol = passedTo(id, carolStays.waiter, held.fence + 1, at);
+        expect(released.outcome === 'released' && released.passedTo).toEqual(toCarol);
+
+        // Carol takes it; Dave asks, and his tab goes away too before Carol is done.
+        const token = newToken();
+        await ask(line, id, carol, carols.waiter.clientId, at + 1, {
+          renew: true,
+          newToken: token,
+        });
+        const daves = await join(line, id, dave, tab(), at + 2);
+        const carolRefreshed = await acquireIn(
+          id,
+          carol,
+          carols.waiter.clientId,
+          at + 20_000,
+          token,
+        );
+        const carolsLock = carolRefreshed.lock as StoredLock;
+        expect(carolsLock.queue).toEqual([daves.waiter]);
+        const done = daves.waiter.expiresAt;
+        expect(await release(id, token, done)).toEqual({ outcome: 'released', lock: carolsLock });
+        expect(await line.get(id, { now: done })).toBeNull();
+        // Bob's old place is gone for good: his tab gets the page as anyone would, a new fence.
+        const bobsGrant = await acquireIn(id, bob, bobs.waiter.clientId, done + 1);
+        expect(bobsGrant.outcome).toBe('granted');
+        expect(bobsGrant.lock?.fence).toBe(held.fence + 2);
+        expect(bobsGrant.lock?.queue).toBe(undefined);
+      });
+
+      it('passes a grant its waiter did not take within queueGrace on to the next waiter', async (...context) => {
+        const line = lineStore(context);
+        if (!line) return;
+        const id = uniqueId('page');
+        const held = await grant(id, alice, tab(), t0);
+        const bobs = await join(line, id, bob, tab(), t0 + 1);
+        const carols = await join(line, id, carol, tab(), t0 + 2);
+        await release(id, held.token, t0 + 3);
+        // Bob's tab never came. The next write finds his grant lapsed and passes the page on
+        // (reads do not): to Carol, not to whoever acquires.
+        const late = t0 + 3 + QUEUE_GRACE;
+        const toCarol = passedTo(id, carols.waiter, held.fence + 2, late);
+        expect(await acquireIn(id, dave, tab(), late)).toEqual({
+          outcome: 'locked',
+          lock: toCarol,
+        });
+        expect(await line.get(id, { now: late })).toEqual(toCarol);
+        // Bob's place went with his grant: his late poll joins at the back.
+        const bobLate = await join(line, id, bob, bobs.waiter.clientId, late + 1, { renew: true });
+        expect([bobLate.place, bobLate.waiter.askedAt]).toEqual([1, late + 1]);
+        expect(bobLate.lock).toEqual({ ...toCarol, queue: [bobLate.waiter] });
+        const token = newToken();
+        const renew = { renew: true, newToken: token };
+        expect(await ask(line, id, carol, carols.waiter.clientId, late + 2, renew)).toEqual({
+          outcome: 'reclaimed',
+          lock: { ...toCarol, queue: [bobLate.waiter], token, expiresAt: late + 2 + TTL },
+        });
+      });
+
+      it('does not let a lapsed holder resume while someone waits: its page passed on (dead-token, "expired")', async (...context) => {
+        const line = lineStore(context);
+        if (!line) return;
+        const id = uniqueId('page');
+        const clientId = tab();
+        const held = await grant(id, alice, clientId, t0);
+        const bobs = await join(line, id, bob, tab(), t0 + 1);
+        const at = held.expiresAt;
+        const toBob = passedTo(id, bobs.waiter, held.fence + 1, at);
+        expect(await acquireIn(id, alice, clientId, at, held.token)).toEqual({
+          outcome: 'dead-token',
+          ending: 'expired',
+          lock: toBob,
+        });
+        expect(await line.check({ resourceId: id, token: held.token, now: at + 1 })).toEqual({
+          outcome: 'dead',
+          ending: 'expired',
+          lock: toBob,
+        });
+        // Nor by reloading.
+        expect(await acquireIn(id, alice, clientId, at + 2)).toEqual({
+          outcome: 'locked',
+          lock: toBob,
+        });
+      });
+
+      it('hands over to exactly the waiter named, ending the holder’s token as "handed-over"', async (...context) => {
+        const line = lineStore(context);
+        if (!line) return;
+        const id = uniqueId('page');
+        const clientId = tab();
+        const held = await grant(id, alice, clientId, t0);
+        const bobs = await join(line, id, bob, tab(), t0 + 1);
+        const carols = await join(line, id, carol, tab(), t0 + 2);
+        const at = t0 + 3;
+        const toCarol = passedTo(id, carols.waiter, held.fence + 1, at, [bobs.waiter]);
+        expect(await answer(line, id, held.token, carols.waiter.id, at)).toEqual({
+          outcome: 'handed-over',
+          lock: toCarol,
+          replaced: carols.lock,
+        });
+        expect(await line.get(id, { now: at })).toEqual(toCarol);
+        const dead = { outcome: 'dead-token', ending: 'handed-over', lock: toCarol };
+        expect(await acquireIn(id, alice, clientId, at + 1, held.token)).toEqual(dead);
+        expect(await line.check({ resourceId: id, token: held.token, now: at + 1 })).toEqual({
+          outcome: 'dead',
+          ending: 'handed-over',
+          lock: toCarol,
+        });
+        // Bob, first in line, cannot take it; Carol's tab can.
+        expect(await acquireIn(id, bob, bobs.waiter.clientId, at + 1)).toEqual({
+          outcome: 'locked',
+          lock: toCarol,
+        });
+        const token = newToken();
+        const taken = await acquireIn(id, carol, carols.waiter.clientId, at + 2, undefined, token);
+        expect(taken).toEqual({
+          outcome: 'reclaimed',
+          lock: { ...toCarol, token, expiresAt: at + 2 + TTL },
+        });
+        expect(
+          (await join(line, id, bob, bobs.waiter.clientId, at + 3, { renew: true })).place,
+        ).toBe(1);
+      });
+
+      it('declines a request: the waiter keeps its place, marked declined, until it asks again', async (...context) => {
+        const line = lineStore(context);
+        if (!line) return;
+        const id = uniqueId('page');
+        const clientId = tab();
+        const held = await grant(id, alice, clientId, t0);
+        const bobs = await join(line, id, bob, tab(), t0 + 1);
+        const carols = await join(line, id, carol, tab(), t0 + 2);
+        const declined = await answer(line, id, held.token, bobs.waiter.id, t0 + 3, 'decline');
+        const bobDeclined: StoredWaiter = { ...bobs.waiter, request: 'declined' };
+        expect(declined).toEqual({
+          outcome: 'declined',
+          lock: { ...held, queue: [bobDeclined, carols.waiter] },
+        });
+        expect(await line.get(id, { now: t0 + 3 })).toEqual(declined.lock);
+        const bobsTab = bobs.waiter.clientId;
+        const renewed = await join(line, id, bob, bobsTab, t0 + 4, { renew: true });
+        expect([renewed.place, renewed.waiter]).toEqual([
+          1,
+          { ...bobDeclined, expiresAt: t0 + 4 + TTL },
+        ]);
+        const again = await join(line, id, bob, bobsTab, t0 + 5, { message: 'Please' });
+        expect(again.waiter).toEqual({
+          ...bobDeclined,
+          expiresAt: t0 + 5 + TTL,
+          message: 'Please',
+          request: 'pending',
+          requestExpiresAt: t0 + 5 + ASK_TIMEOUT,
+        });
+        // The holder keeps the page all along.
+        expect((await acquireIn(id, alice, clientId, t0 + 6, held.token)).outcome).toBe(
+          'refreshed',
+        );
+      });
+
+      it('answers "not-holder" to a wrong, passed, old or lapsed token and changes nothing', async (...context) => {
+        const line = lineStore(context);
+        if (!line) return;
+        const id = uniqueId('page');
+        const held = await grant(id, alice, tab(), t0);
+        const bobs = await join(line, id, bob, tab(), t0 + 1);
+        for (const [token, reply] of [
+          [newToken(), 'hand-over'],
+          ['', 'decline'],
+        ] as const) {
+          expect(await answer(line, id, token, bobs.waiter.id, t0 + 2, reply)).toEqual({
+            outcome: 'not-holder',
+            lock: bobs.lock,
+          });
+        }
+        expect(await line.get(id, { now: t0 + 2 })).toEqual(bobs.lock);
+        // Passed to Bob: neither Alice's old token nor the passed grant's '' answers for it.
+        await release(id, held.token, t0 + 3);
+        const carols = await join(line, id, carol, tab(), t0 + 4);
+        const toBob = passedTo(id, bobs.waiter, held.fence + 1, t0 + 3, [carols.waiter]);
+        expect(carols.lock).toEqual(toBob);
+        for (const token of [held.token, '']) {
+          expect(await answer(line, id, token, carols.waiter.id, t0 + 5)).toEqual({
+            outcome: 'not-holder',
+            lock: toBob,
+          });
+        }
+        expect(await line.get(id, { now: t0 + 5 })).toEqual(toBob);
+        // A lapsed holder with nobody waiting is no holder either.
+        const other = uniqueId('page');
+        const lapsed = await grant(other, alice, tab(), t0);
+        expect(await answer(line, other, lapsed.token, 'nobody', lapsed.expiresAt)).toEqual({
+          outcome: 'not-holder',
+          lock: null,
+        });
+      });
+
+      it('answers "not-queued" for a waiter that is not (or no longer) in line', async (...context) => {
+        const line = lineStore(context);
+        if (!line) return;
+        const id = uniqueId('page');
+        const clientId = tab();
+        const held = await grant(id, alice, clientId, t0);
+        const bobs = await join(line, id, bob, tab(), t0 + 1);
+        expect(await answer(line, id, held.token, 'nobody', t0 + 2)).toEqual({
+          outcome: 'not-queued',
+          lock: bobs.lock,
+        });
+        // Bob's place lapsed: his id is unknown now, and the line is written without him.
+        await acquireIn(id, alice, clientId, t0 + 20_000, held.token);
+        const at = bobs.waiter.expiresAt;
+        const settled = { ...held, expiresAt: t0 + 20_000 + TTL };
+        expect(await answer(line, id, held.token, bobs.waiter.id, at)).toEqual({
+          outcome: 'not-queued',
+          lock: settled,
+        });
+        expect(await line.get(id, { now: at })).toEqual(settled);
+      });
+
+      it('lets a waiting tab leave: the others keep their order and the page passes over it', async (...context) => {
+        const line = lineStore(context);
+        if (!line) return;
+        const id = uniqueId('page');
+        const held = await grant(id, alice, tab(), t0);
+        const bobs = await join(line, id, bob, tab(), t0 + 1);
+        const carols = await join(line, id, carol, tab(), t0 + 2);
+        const daves = await join(line, id, dave, tab(), t0 + 3);
+        const left = await leave(line, id, carols.waiter.clientId, t0 + 4);
+        const without = { ...held, queue: [bobs.waiter, daves.waiter] };
+        expect(left).toEqual({ outcome: 'left', lock: without });
+        expect(await leave(line, id, carols.waiter.clientId, t0 + 5)).toEqual({
+          outcome: 'not-queued',
+        });
+        expect(await leave(line, id, held.clientId, t0 + 5)).toEqual({ outcome: 'not-queued' });
+        expect(await line.get(id, { now: t0 + 5 })).toEqual(without);
+        await leave(line, id, bobs.waiter.clientId, t0 + 6);
+        const released = await release(id, held.token, t0 + 7);
+        expect(released.outcome === 'released' && released.passedTo).toEqual(
+          passedTo(id, daves.waiter, held.fence + 1, t0 + 7),
+        );
+      });
+
+      it('lets a takeover jump the line: the others keep their places, the taker’s tab loses its own', async (...context) => {
+        const line = lineStore(context);
+        if (!line) return;
+        const id = uniqueId('page');
+        const held = await grant(id, alice, tab(), t0);
+        const bobs = await join(line, id, bob, tab(), t0 + 1);
+        const carols = await join(line, id, carol, tab(), t0 + 2);
+        const daves = await join(line, id, dave, tab(), t0 + 3);
+        const token = newToken();
+        const taken = await store().takeOver({
+          resourceId: id,
+          holder: carol,
+          clientId: carols.waiter.clientId,
+          expectedFence: held.fence,
+          newToken: token,
+          now: t0 + 4,
+          ttl: TTL,
+          queueGrace: QUEUE_GRACE,
+        });
+        expect(taken).toEqual({
+          outcome: 'granted',
+          lock: {
+            resourceId: id,
+            holder: carol,
+            clientId: carols.waiter.clientId,
+            token,
+            fence: held.fence + 1,
+            since: t0 + 4,
+            acquiredAt: t0 + 4,
+            expiresAt: t0 + 4 + TTL,
+            queue: [bobs.waiter, daves.waiter],
+          },
+          replaced: daves.lock,
+        });
+        // When Carol is done, the page passes to Bob, who waited first.
+        const released = await release(id, token, t0 + 5);
+        expect(released.outcome === 'released' && released.passedTo).toEqual(
+          passedTo(id, bobs.waiter, held.fence + 2, t0 + 5, [daves.waiter]),
+        );
+      });
+
+      it('passes a force-released page on to the first waiter', async (...context) => {
+        const line = lineStore(context);
+        if (!line) return;
+        const id = uniqueId('page');
+        const clientId = tab();
+        const held = await grant(id, alice, clientId, t0);
+        const bobs = await join(line, id, bob, tab(), t0 + 1);
+        const ended = await store().forceRelease(id, { now: t0 + 2, queueGrace: QUEUE_GRACE });
+        expect(ended).toEqual(bobs.lock);
+        const toBob = passedTo(id, bobs.waiter, held.fence + 1, t0 + 2);
+        expect(await line.get(id, { now: t0 + 2 })).toEqual(toBob);
+        expect(await acquireIn(id, alice, clientId, t0 + 3, held.token)).toEqual({
+          outcome: 'dead-token',
+          ending: 'released',
+          lock: toBob,
+        });
+      });
+
+      it('gives simultaneous asks (through two connections where there are two) one place each', async (...context) => {
+        const line = lineStore(context);
+        if (!line) return;
+        const lines = [line];
+        if (subject.reopen) {
+          const again = await subject.reopen();
+          opened.push(again);
+          lines.push(atSuiteClock(again, expect) as LineStore);
+        }
+        const id = uniqueId('contended');
+        const held = await grant(id, alice, tab(), t0);
+        const users = Array.from({ length: 12 }, (_, i) => ({ id: `user-${i}`, name: `U${i}` }));
+        const results = await Promise.all(
+          users.map((user, i) =>
+            join(lines[i % lines.length] as LineStore, id, user, tab(), t0 + 1),
+          ),
+        );
+        const byPlace = [...results].sort((a, b) => a.place - b.place);
+        expect(byPlace.map((r) => r.place)).toEqual(users.map((_, i) => i + 1));
+        const lock = await line.get(id, { now: t0 + 1 });
+        expect(lock?.queue).toEqual(byPlace.map((r) => r.waiter));
+        // The page passes in that order.
+        const released = await release(id, held.token, t0 + 2);
+        expect(released.outcome === 'released' && released.passedTo?.clientId).toBe(
+          byPlace[0]?.waiter.clientId,
+        );
+      });
+
+      it('survives a restart, with its order', async (...context) => {
+        const line = lineStore(context);
+        if (!line) return;
+        const id = uniqueId('page');
+        const held = await grant(id, alice, tab(), t0);
+        await join(line, id, bob, tab(), t0 + 1);
+        const carols = await join(line, id, carol, tab(), t0 + 2);
+        const again = await reopen(context);
+        if (!again) return;
+        expect(await again.get(id, { now: t0 + 3 })).toEqual(carols.lock);
+        const released = await again.release({
+          resourceId: id,
+          token: held.token,
+          now: t0 + 4,
+          queueGrace: QUEUE_GRACE,
+        });
+        expect(released.outcome === 'released' && released.passedTo?.holder).toEqual(bob);
       });
     });
   });
