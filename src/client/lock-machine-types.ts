@@ -1,5 +1,13 @@
 import type { TakeOverResponse } from '../core/adapter';
-import type { AcquireResponse, Lock, StatusResponse } from '../protocol/protocol';
+import type { LockChangeKind } from '../protocol/live';
+import type {
+  AcquireResponse,
+  AnswerResponse,
+  AskResponse,
+  Lock,
+  StatusResponse,
+  Waiter,
+} from '../protocol/protocol';
 import type { PageLockLostReason } from './lock-options';
 
 // The lock machine's vocabulary: its states (which carry their data), the events it hears and
@@ -10,7 +18,18 @@ export interface Seen {
   lock: Lock;
   isSelf: boolean;
   canTakeOver: boolean;
+  /** How many tabs wait in line for it (absent: none). */
+  waiting?: number;
 }
+
+/**
+ * What the holder is doing about its line or its idling, `id` naming the callback or request
+ * it waits for: `hand-over` runs `onHandOver`, then answers; `decline` answers; `idle` runs
+ * `onIdle`, then releases.
+ */
+export type HolderAction =
+  | { id: number; kind: 'hand-over' | 'decline'; waiter: Waiter }
+  | { id: number; kind: 'idle' };
 
 /**
  * Where one tab's lock stands, each state with its own data. `request`: the id of the request the
@@ -30,7 +49,11 @@ export type Phase =
       cacheFence: number | null;
       seen: Seen | null;
     }
-  /** `deadline`: when the lease lapses (monotonic). `confirm`: editing waits for a refresh. */
+  /**
+   * `deadline`: when the lease lapses (monotonic). `confirm`: editing waits for a refresh.
+   * `waiters`: who waits in line (the last answer's). `idleReleaseAt`: the idle warning shows,
+   * releasing then (server clock).
+   */
   | {
       kind: 'held';
       token: string;
@@ -38,6 +61,9 @@ export type Phase =
       request: number | null;
       deadline: number;
       confirm: null | 'round-trip' | 'after-sleep';
+      waiters: readonly Waiter[];
+      idleReleaseAt: number | null;
+      action: HolderAction | null;
     }
   /** The deadline passed unanswered: shown `lost`, still refreshing. */
   | { kind: 'unreachable'; token: string; lock: Lock; request: number | null }
@@ -54,12 +80,26 @@ export type Phase =
       gaveUp: boolean;
       request: number | null;
     }
+  /**
+   * Blocked and in line (shown `locked`); its poll is an ask with `renew`. `waiter`: this tab's
+   * place as the last answer showed it, null while an ask (not a renew) is on its way.
+   */
+  | {
+      kind: 'inLine';
+      seen: Seen;
+      request: number | null;
+      place: number | null;
+      waiter: Waiter | null;
+    }
   /** Without an answer, back to `fallback`. */
   | { kind: 'takingOver'; request: number; seen: Seen; fallback: Phase }
   /** A 409 ended the lease; nothing runs until `acquire()` or `retry()`. */
   | { kind: 'lost'; reason: PageLockLostReason; seen: Seen | null }
   /** In the back/forward cache; `pageshow` comes back as what it `left`. */
   | { kind: 'paused'; left: Phase };
+
+/** What a tab polls: a holder its lease, a tab in line its place, anyone else the status. */
+export type PollKind = 'lease' | 'ask' | 'look';
 
 export type Of<K extends Phase['kind']> = Extract<Phase, { kind: K }>;
 export type Leasing = Of<'acquiring' | 'held' | 'unreachable'>;
@@ -78,6 +118,8 @@ export interface LockMachine {
   pending: readonly number[];
   /** The live stream is up for this resource: a look polls only as a safety net. */
   live: boolean;
+  /** The adapter can ask to edit (`adapter.ask`). */
+  canQueue: boolean;
 }
 
 /** The monotonic clock (the deadline's) and the wall clock. */
@@ -91,7 +133,12 @@ export type Answer<T, A> = { type: T; id: number; answer: A; sent: Clock; at: Cl
 export type AnswerEvent =
   | Answer<'leased', AcquireResponse>
   | Answer<'tookOver', TakeOverResponse>
-  | (Omit<Answer<'status', StatusResponse>, 'id'> & { id: number | 'push' });
+  | Answer<'asked', AskResponse>
+  | Answer<'answered', AnswerResponse>
+  | (Omit<Answer<'status', StatusResponse>, 'id'> & {
+      id: number | 'push';
+      change?: LockChangeKind;
+    });
 
 export type LockEvent =
   | { type: 'start'; afterPreviousStop: boolean }
@@ -101,6 +148,14 @@ export type LockEvent =
   | {
       type: 'stop' | 'acquire' | 'release' | 'takeOver' | 'retry' | 'recheck' | 'pollDue';
     }
+  | { type: 'ask'; message?: string }
+  | { type: 'leaveQueue' | 'keepEditing' | 'idleDue' }
+  /** `waiterId` absent: the first in line (`decline`: the first whose request is pending). */
+  | { type: 'handOver' | 'decline'; waiterId?: string }
+  /** No input for `idleTimeout`: warn, releasing after `warning` ms. */
+  | { type: 'idle'; warning: number; at: Clock }
+  /** The awaited callbacks of `id` settled (`error`: one threw). */
+  | { type: 'calledBack'; id: number; error?: Error }
   | { type: 'slept' | 'visible' | 'online' | 'pagehide' | 'pageshow' }
   /** The live stream came up or went down. */
   | { type: 'live'; up: boolean }
@@ -115,17 +170,32 @@ export type LockEffect =
   | { type: 'look'; id: number }
   | { type: 'takeOver'; id: number; fence: number }
   /** `announce`: tell other tabs once it landed; `beacon`: the page is going away. */
-  | { type: 'release'; id: number; token: string; announce: boolean; beacon: boolean }
+  | {
+      type: 'release';
+      id: number;
+      token: string;
+      announce: boolean;
+      beacon: boolean;
+      reason?: 'idle';
+    }
+  /** Join the line (or ask again), or with `renew` keep the place (the poll in line). */
+  | { type: 'ask'; id: number; renew: boolean; message?: string }
+  /** Leave the line; nobody waits for the answer. */
+  | { type: 'leave'; beacon: boolean }
+  | { type: 'answer'; id: number; token: string; waiterId: string; answer: 'hand-over' | 'decline' }
   /** A look saw this tab's lease after `release()`: reclaim its token, then release it. */
   | { type: 'reclaim'; id: number }
   /** Cancel the refresh on its way (a first acquire never is: its grant is given back). */
   | { type: 'cancel' }
   /** Answer `released` with this id once the previous session's stop is over. */
   | { type: 'afterStop'; id: number }
-  | { type: 'poll'; what: 'lease' | 'look' | null }
+  | { type: 'poll'; what: PollKind | null }
   /** Hear the live stream of this resource (`adapter.watch`), or stop hearing it. */
   | { type: 'watch'; on: boolean }
   | { type: 'deadline'; at: number | null }
   | { type: 'broadcast'; message: TabMessage }
   | { type: 'callback'; name: 'onAcquired' | 'onLost' | 'onAvailable' }
+  /** Awaited: `calledBack` with this id once every callback settled. */
+  | { type: 'callback'; name: 'onHandOver'; id: number; waiter: Waiter }
+  | { type: 'callback'; name: 'onIdle'; id: number }
   | { type: 'report'; error: Error };

@@ -1,4 +1,6 @@
+import type { LockChangeKind } from '../protocol/live';
 import type { HeldResponse, Lock, StatusResponse } from '../protocol/protocol';
+import { type LineStep, lineFailed, stepLine } from './lock-line';
 import type {
   Clock,
   Leasing,
@@ -7,44 +9,11 @@ import type {
   LockMachine,
   Of,
   Phase,
-  Seen,
 } from './lock-machine-types';
+import { leasing, looking, NOBODY, pollOf, seenLock, slept, watches } from './lock-phases';
 
 export type * from './lock-machine-types';
-
-export const initialMachine = (
-  mode: LockMachine['mode'],
-  selfUserId: string | null = null,
-): LockMachine => ({
-  phase: { kind: 'idle' },
-  mode,
-  selfUserId,
-  ttlMs: null,
-  offset: null,
-  error: null,
-  nextId: 1,
-  pending: [],
-  live: false,
-});
-
-const leasing = (p: Phase): p is Leasing =>
-  p.kind === 'acquiring' || p.kind === 'held' || p.kind === 'unreachable';
-const seenLock = (lock: Lock, isSelf: boolean, canTakeOver: boolean): Seen => ({
-  lock,
-  isSelf,
-  canTakeOver: canTakeOver || isSelf,
-});
-const LOOKING = { kind: 'looking', manual: false, gaveUp: false, request: null } as const;
-const looking = (
-  shows: Of<'looking'>['shows'],
-  seen: Seen | null,
-  onFree: Of<'looking'>['onFree'],
-  more: { gaveUp?: boolean; manual?: boolean } = {},
-): Of<'looking'> => ({ ...LOOKING, shows, seen, onFree, ...more });
-/** A wall clock that ran this much further than the monotonic one means the machine slept. */
-export const SLEEP_GAP = 5_000;
-export const slept = (then: Clock, now: Clock) =>
-  now.wall - then.wall - (now.mono - then.mono) > SLEEP_GAP;
+export { initialMachine, NOBODY, SLEEP_GAP, slept } from './lock-phases';
 
 /**
  * The client's lock life as one pure function: the next state and what to do about it. Every new
@@ -64,27 +33,31 @@ export function reduce(
   const go = (phase: Phase) => set({ phase });
   const call = (name: 'onAcquired' | 'onLost' | 'onAvailable') =>
     fx.push({ type: 'callback', name });
-  /** A request's id; `waits`: an acquire waits for its answer. */
-  const ask = (effect: (id: number) => LockEffect, waits: boolean) => {
+  /** A request's (or awaited callback's) id; `waits`: an acquire waits for its answer. */
+  const issue = (effect: (id: number) => LockEffect, waits: boolean) => {
     const id = m.nextId;
     fx.push(effect(id));
     set({ nextId: id + 1, pending: waits ? [...m.pending, id] : m.pending });
     return id;
   };
   /** Enter `phase` with its request sent; a first acquire is never cancelled (see `cancel`). */
-  const send = (phase: Of<'looking'> | Leasing) => {
-    const request = ask(
+  const send = (phase: Of<'looking' | 'inLine'> | Leasing) => {
+    const request = issue(
       (id) =>
         phase.kind === 'looking'
           ? { type: 'look', id }
-          : { type: 'acquire', id, token: phase.token },
+          : phase.kind === 'inLine'
+            ? { type: 'ask', id, renew: true, message: phase.waiter?.message }
+            : { type: 'acquire', id, token: phase.token },
       phase.kind === 'acquiring',
     );
     return go({ ...phase, request });
   };
-  /** Look or refresh now, unless a request of this phase is on its way already (it counts). */
+  /** Look, renew or refresh now, unless a request of this phase is on its way (it counts). */
   const askNow = () =>
-    (p.kind === 'looking' || (leasing(p) && p.token)) && p.request === null ? send(p) : m;
+    (p.kind === 'looking' || p.kind === 'inLine' || (leasing(p) && p.token)) && p.request === null
+      ? send(p)
+      : m;
   const recheck = () => {
     if (leasing(p) && p.token && p.request !== null) {
       // The refresh on its way may have been answered before whatever refused the save.
@@ -101,8 +74,11 @@ export function reduce(
   };
   const begin = () =>
     m.mode === 'mount' ? startLeasing() : send(looking('free', null, 'show', { manual: true }));
-  const release = (token: string, announce: boolean, beacon = false) =>
-    ask((id) => ({ type: 'release', id, token, announce, beacon }), !beacon);
+  const release = (token: string, announce: boolean, beacon = false, idle = false) =>
+    issue(
+      (id) => ({ type: 'release', id, token, announce, beacon, ...(idle && { reason: 'idle' }) }),
+      !beacon,
+    );
   /** A grant that arrived after the tab moved on: give it back unless it is still ours. */
   const giveBack = (answer: { status: string; token?: string }) => {
     const ours = leasing(m.phase) ? m.phase.token : null;
@@ -127,7 +103,7 @@ export function reduce(
     return go({ kind: 'unreachable', token, lock, request });
   };
   const enterHeld = ({ answer, sent, at }: { answer: HeldResponse; sent: Clock; at: Clock }) => {
-    const { token, lock } = answer;
+    const { token, lock, waiters = NOBODY } = answer;
     const deadline = sent.mono + (lock.expiresAt - answer.now);
     heard(answer, at);
     set({ selfUserId: lock.holder.id });
@@ -140,7 +116,19 @@ export function reduce(
       // List views in this browser's other tabs show the new holder at once.
       fx.push({ type: 'broadcast', message: 'acquired' }, { type: 'callback', name: 'onAcquired' });
     }
-    return go({ kind: 'held', token, lock, request: null, deadline, confirm: null });
+    // A refresh keeps the idle warning and the holder's action under way.
+    const { idleReleaseAt, action } = p.kind === 'held' ? p : { idleReleaseAt: null, action: null };
+    const lease = { token, lock, request: null, deadline, confirm: null, waiters } as const;
+    return go({ kind: 'held', ...lease, idleReleaseAt, action });
+  };
+  const line: LineStep = {
+    p,
+    get m() {
+      return m;
+    },
+    fx,
+    ...{ set, go, issue, send, release, heard, enterHeld, giveBack },
+    startLeasing: () => startLeasing(),
   };
 
   if ('id' in e) {
@@ -151,11 +139,15 @@ export function reduce(
     if (q.kind === 'acquiring' && q.request === null && !q.token && !m.pending.length) send(q);
   } else step();
 
-  const watching = watches(m.phase);
+  const q = m.phase;
+  const watching = watches(q);
   if (watching !== watches(p)) fx.push({ type: 'watch', on: watching });
   if (!watching) set({ live: false }); // an unwatched stream tells nothing more
+  // The holder's bookkeeping (its line, the idle warning) does not postpone its next refresh.
+  const sameLease =
+    p.kind === 'held' && q.kind === 'held' && p.request === q.request && p.confirm === q.confirm;
   // The stream coming or going changes how often a look polls.
-  if (m.phase !== p || (m.live !== before.live && m.phase.kind === 'looking')) {
+  if ((q !== p && !sameLease) || (m.live !== before.live && q.kind === 'looking')) {
     fx.push({ type: 'poll', what: pollOf(m.phase) });
     const deadline = m.phase.kind === 'held' ? m.phase.deadline : null;
     if (deadline !== (p.kind === 'held' ? p.deadline : null))
@@ -167,7 +159,7 @@ export function reduce(
     switch (e.type) {
       case 'start':
         if (p.kind !== 'idle') return m;
-        if (e.afterPreviousStop) ask((id) => ({ type: 'afterStop', id }), true);
+        if (e.afterPreviousStop) issue((id) => ({ type: 'afterStop', id }), true);
         return begin();
       case 'stop':
       case 'release':
@@ -181,6 +173,7 @@ export function reduce(
                 p.kind === 'takingOver' ||
                 (p.kind === 'looking' && p.onFree === 'acquire');
         if (!leaves) return m;
+        if (p.kind === 'inLine') fx.push({ type: 'leave', beacon: e.type === 'pagehide' });
         const token = leasing(p) ? p.token : null;
         if (token && 'request' in p && p.request !== null) fx.push({ type: 'cancel' });
         if (token) release(token, true, e.type === 'pagehide');
@@ -198,11 +191,17 @@ export function reduce(
       case 'retry':
         return p.kind === 'lost' ? startLeasing() : askNow();
       case 'takeOver': {
-        if (p.kind !== 'looking' && p.kind !== 'lost') return m;
+        if (p.kind !== 'looking' && p.kind !== 'lost' && p.kind !== 'inLine') return m;
         if (!p.seen) return startLeasing();
         const { seen } = p;
-        const request = ask((id) => ({ type: 'takeOver', id, fence: seen.lock.fence }), true);
-        const fallback = p.kind === 'lost' ? p : looking('locked', seen, 'announce');
+        const request = issue((id) => ({ type: 'takeOver', id, fence: seen.lock.fence }), true);
+        // Refused, a tab in line keeps its place (a takeover that wins leaves the line).
+        const fallback =
+          p.kind === 'lost'
+            ? p
+            : p.kind === 'inLine'
+              ? { ...p, request: null }
+              : looking('locked', seen, 'announce');
         return go({ kind: 'takingOver', request, seen, fallback });
       }
       case 'recheck':
@@ -215,7 +214,9 @@ export function reduce(
       case 'online':
         return askNow();
       case 'otherTab':
-        return p.kind === 'looking' || e.message === 'taken-over' ? askNow() : m;
+        return p.kind === 'looking' || p.kind === 'inLine' || e.message === 'taken-over'
+          ? askNow()
+          : m;
       case 'visible':
       case 'slept': {
         // Timers were throttled while hidden, or stood still in a sleep: edit again only once
@@ -233,8 +234,11 @@ export function reduce(
         if (left.kind === 'held' || left.kind === 'unreachable')
           return startLeasing(left.lock.fence);
         if (left.kind === 'lost') return go(left); // still stale, still nothing to poll
-        if (left.kind === 'looking' && left.onFree === 'announce' && left.seen) {
+        const blocked =
+          left.kind === 'inLine' || (left.kind === 'looking' && left.onFree === 'announce');
+        if (blocked && left.seen) {
           // A blocked tab looks, never acquires: when the page is free it reloads (`onAvailable`).
+          // One that was in line left it on the way out (its place was a lease nobody renewed).
           const { lock, canTakeOver } = left.seen;
           return send(
             looking('locked', seenLock(lock, isSelfHolder(lock), canTakeOver), 'announce'),
@@ -253,8 +257,8 @@ export function reduce(
         }
         if (answer.status === 'locked') {
           heard(answer, at);
-          const { lock, isSelf, canTakeOver } = answer;
-          return go(looking('locked', seenLock(lock, isSelf, canTakeOver), 'announce'));
+          const { lock, isSelf, canTakeOver, waiting } = answer;
+          return go(looking('locked', seenLock(lock, isSelf, canTakeOver, waiting), 'announce'));
         }
         heard(answer, at, m.error);
         if (answer.status === 'lost') {
@@ -274,13 +278,14 @@ export function reduce(
       }
       case 'status': {
         const { answer } = e;
-        if (e.id === 'push' && p.kind !== 'looking') return pushed(answer);
+        if (e.id === 'push' && p.kind !== 'looking') return pushed(answer, e.change);
         if (p.kind !== 'looking' || (e.id !== 'push' && p.request !== e.id)) return m;
         // A stream cannot tell this tab's lease from this user's other tabs': a GET can.
         if (e.id === 'push' && answer.status === 'locked' && answer.isSelf) return askNow();
         heard(answer, e.at);
         if (answer.status === 'locked') {
-          const shown = seenLock(answer.lock, answer.isSelf, answer.canTakeOver);
+          const { lock, isSelf, canTakeOver, waiting } = answer;
+          const shown = seenLock(lock, isSelf, canTakeOver, waiting);
           return go(looking('locked', shown, 'announce', { gaveUp: p.gaveUp }));
         }
         if (answer.status === 'free') {
@@ -292,7 +297,7 @@ export function reduce(
         // good as free. Else reclaim it, or after `release()` (whose answer got lost) give it back.
         if (!m.pending.length && !p.gaveUp) return startLeasing();
         go({ ...p, shows: 'free', seen: null, request: null });
-        if (!m.pending.length) ask((id) => ({ type: 'reclaim', id }), true);
+        if (!m.pending.length) issue((id) => ({ type: 'reclaim', id }), true);
         return m;
       }
       case 'tookOver': {
@@ -310,7 +315,10 @@ export function reduce(
         return go(looking('locked', shown, 'announce'));
       }
       case 'failed': {
-        if (e.cancelled || !('request' in p) || p.request !== e.id) return m;
+        if (e.cancelled) return m;
+        const inLine = lineFailed(line, e);
+        if (inLine) return inLine;
+        if (!('request' in p) || p.request !== e.id) return m;
         fx.push({ type: 'report', error: e.error });
         set({ error: e.error });
         if (p.kind === 'looking') return go({ ...p, shows: 'error', request: null });
@@ -322,6 +330,17 @@ export function reduce(
           return ranOut({ ...p, request: null });
         return go({ ...p, request: null });
       }
+      case 'ask':
+      case 'leaveQueue':
+      case 'asked':
+      case 'handOver':
+      case 'decline':
+      case 'calledBack':
+      case 'answered':
+      case 'idle':
+      case 'keepEditing':
+      case 'idleDue':
+        return stepLine(line, e);
       case 'released':
         if (e.error) {
           // The lease lapses on its own after the TTL; a look that still sees it gives it back.
@@ -333,25 +352,22 @@ export function reduce(
   }
 
   /** News from the stream for a tab that is not looking. */
-  function pushed(answer: StatusResponse): LockMachine {
+  function pushed(answer: StatusResponse, change?: LockChangeKind): LockMachine {
     const other = answer.status === 'free' ? null : answer;
     // Lost: shows who holds it now, which no poll would tell.
     if (p.kind === 'lost')
       return go({ ...p, seen: other && seenLock(other.lock, other.isSelf, other.canTakeOver) });
+    // In line: any change may move the line (or hand this tab the page), so ask at once.
+    if (p.kind === 'inLine') return askNow();
     if (p.kind !== 'held' && p.kind !== 'unreachable') return m; // an answer is on its way
     const ours = other?.isSelf && other.lock.fence === p.lock.fence;
+    // Someone joined or left the line: the refresh shows who (a push names nobody).
+    const line =
+      p.kind === 'held' &&
+      (change === 'asked' ||
+        change === 'left' ||
+        (other?.status === 'locked' ? (other.waiting ?? 0) : 0) !== p.waiters.length);
     // Not trusted alone: a refresh now tells whether (and to whom) the lease was lost.
-    return ours && p.kind === 'held' ? m : recheck();
+    return ours && p.kind === 'held' && !line ? m : recheck();
   }
-}
-
-/** Only looking and leasing tabs hear the stream: not before start, once stopped, nor when paused. */
-function watches(p: Phase): boolean {
-  return p.kind !== 'idle' && p.kind !== 'stopped' && p.kind !== 'paused';
-}
-
-/** Only a holder refreshes (or a tab confirming a grant); anyone else looks with GET. */
-function pollOf(p: Phase): 'lease' | 'look' | null {
-  if (p.kind === 'looking') return 'look';
-  return leasing(p) && p.token !== null ? 'lease' : null;
 }

@@ -1,7 +1,12 @@
-import { queryOptions } from '@tanstack/react-query';
-import type { LockAdapter } from '../core/adapter';
+import {
+  MutationObserver,
+  type QueryClient,
+  queryOptions,
+  replaceEqualDeep,
+} from '@tanstack/react-query';
+import type { AnswerRequest, AskRequest, LockAdapter } from '../core/adapter';
 import { getTabClientId } from '../core/client-id';
-import { type BatchStatusResponse, MAX_BATCH_IDS } from '../protocol/protocol';
+import { type AskResponse, type BatchStatusResponse, MAX_BATCH_IDS } from '../protocol/protocol';
 
 /** The first element of every query and mutation key page-lock puts in the app's QueryClient. */
 export const LOCK_QUERY_PREFIX = 'page-lock';
@@ -105,4 +110,43 @@ function batchOptions(resourceIds: readonly string[], scope: LockQueryScope) {
     },
     ...ASK_ONCE,
   });
+}
+
+/**
+ * The writes of one tab's lock session, as react-query mutations (keys `['page-lock', resourceId,
+ * 'release' | 'takeover' | 'ask' | 'answer']`). An ask's answer is structurally shared with the
+ * previous one, as the queries' are: an unchanged holder in a renew stays the same object, so a
+ * component that shows it is not rendered again.
+ */
+export function lockMutations(
+  client: QueryClient,
+  { adapter, clientId }: Required<LockQueryScope>,
+  resourceId: string,
+) {
+  const observe = <V, R>(name: string, mutationFn: (variables: V) => Promise<R>) =>
+    new MutationObserver(client, {
+      mutationKey: [LOCK_QUERY_PREFIX, resourceId, name],
+      mutationFn,
+      ...ASK_ONCE,
+    });
+  const missing = (method: string) =>
+    new Error(`[page-lock] [lock] the adapter has no ${method}(): it cannot ${method}`);
+  let lastAsk: AskResponse | undefined;
+  return {
+    release: observe('release', ({ token, reason }: { token: string; reason?: 'idle' }) =>
+      reason ? adapter.release(resourceId, token, { reason }) : adapter.release(resourceId, token),
+    ),
+    takeOver: observe('takeover', (expectedFence: number) =>
+      adapter.takeOver(resourceId, { clientId, expectedFence }),
+    ),
+    ask: observe('ask', async (request: Omit<AskRequest, 'clientId'>) => {
+      if (!adapter.ask) throw missing('ask');
+      lastAsk = replaceEqualDeep(lastAsk, await adapter.ask(resourceId, { clientId, ...request }));
+      return lastAsk;
+    }),
+    answer: observe('answer', async (request: AnswerRequest) => {
+      if (!adapter.answer) throw missing('answer');
+      return adapter.answer(resourceId, request);
+    }),
+  };
 }

@@ -1,7 +1,6 @@
 import {
   type FetchQueryOptions,
   isCancelledError,
-  MutationObserver,
   type QueryClient,
   type QueryKey,
 } from '@tanstack/react-query';
@@ -11,7 +10,8 @@ import type { LockStreamNews } from '../core/lock-stream';
 import { getNavigation } from '../core/navigation';
 import { type PageLifecycle, type PageLifecycleEvent, pageLifecycle } from '../core/page-lifecycle';
 import type { LockUser } from '../protocol/protocol';
-import { setCappedTimeout } from './capped-timeout';
+import { IdleWatch } from './idle-watch';
+import { armDeadline } from './lease-deadline';
 import { openLockChannel, tellOtherTabs } from './lock-channel';
 import {
   type AnswerEvent,
@@ -19,16 +19,11 @@ import {
   initialMachine,
   type LockEffect,
   type LockEvent,
+  type PollKind,
   reduce,
-  SLEEP_GAP,
   slept,
 } from './lock-machine';
-import {
-  ASK_ONCE,
-  LOCK_QUERY_PREFIX,
-  lockQueryOptions,
-  lockStatusQueryOptions,
-} from './lock-queries';
+import { lockMutations, lockQueryOptions, lockStatusQueryOptions } from './lock-queries';
 import { idleSnapshot, type PageLockSnapshot, snapshotOf } from './lock-snapshot';
 import { type LockSessionUser, LockUsers } from './lock-users';
 
@@ -52,7 +47,8 @@ const toError = (error: unknown) => (error instanceof Error ? error : new Error(
  * it events (answers, timers, the page's lifecycle, other tabs, the users' actions) and performs
  * its effects: requests through react-query, timers, the BroadcastChannel, callbacks and the
  * adapter's live stream (`watch`), whose news come back as `{ type: 'status', id: 'push' }` and
- * `{ type: 'live' }`. An adapter without `watch` works by polling alone.
+ * `{ type: 'live' }`. An adapter without `watch` works by polling alone; one without `ask`
+ * offers no line. Idle timing is the {@link IdleWatch}'s.
  */
 export class LockSession {
   readonly resourceId: string;
@@ -66,13 +62,13 @@ export class LockSession {
   readonly #inFlight = new Map<number, Promise<void>>();
   readonly #quiet = new Set<() => void>();
   readonly #queue: LockEvent[] = [];
-  readonly #release;
-  readonly #takeOver;
+  readonly #mutations;
+  readonly #idle: IdleWatch;
   #machine;
   #snapshot: PageLockSnapshot;
   #dispatching = false;
   #after?: Promise<unknown>;
-  #poll: { what: 'lease' | 'look'; timer: ReturnType<typeof setInterval> } | null = null;
+  #poll: { what: PollKind; timer: ReturnType<typeof setInterval> } | null = null;
   #cancelDeadline?: () => void;
   #lastRefresh?: Clock;
   #reloadWhenVisible = false;
@@ -88,18 +84,17 @@ export class LockSession {
     this.clientId = clientId;
     this.#lifecycle = config.lifecycle ?? pageLifecycle;
     this.#mono = config.monotonicNow ?? (() => performance.now());
-    this.#machine = initialMachine('mount', config.user?.id ?? null);
+    this.#machine = initialMachine('mount', config.user?.id ?? null, adapter.ask !== undefined);
     this.#snapshot = idleSnapshot(resourceId);
-    this.#release = new MutationObserver(client, {
-      mutationKey: [LOCK_QUERY_PREFIX, resourceId, 'release'],
-      mutationFn: (token: string) => adapter.release(resourceId, token),
-      ...ASK_ONCE,
-    });
-    this.#takeOver = new MutationObserver(client, {
-      mutationKey: [LOCK_QUERY_PREFIX, resourceId, 'takeover'],
-      mutationFn: (expectedFence: number) =>
-        adapter.takeOver(resourceId, { clientId, expectedFence }),
-      ...ASK_ONCE,
+    this.#mutations = lockMutations(client, { adapter, clientId }, resourceId);
+    this.#idle = new IdleWatch({
+      now: this.#mono,
+      timeout: () => this.#users.idleTimeout(),
+      warning: () => this.#users.idleWarning(),
+      counts: () => this.#lifecycle.isVisible(),
+      onWarn: (warning) => this.#dispatch({ type: 'idle', warning, at: this.#now() }),
+      onDue: () => this.#dispatch({ type: 'idleDue' }),
+      onBack: () => this.#dispatch({ type: 'keepEditing' }),
     });
   }
 
@@ -128,6 +123,7 @@ export class LockSession {
   /** The users' options changed (a smaller `pollInterval`, another acquire mode): apply them. */
   optionsChanged(): void {
     if (this.#poll) this.#armPoll(this.#poll.what);
+    this.#idle.optionsChanged();
     this.#dispatch({ type: 'mode', mode: this.#users.acquireMode() });
   }
 
@@ -174,12 +170,41 @@ export class LockSession {
   /** One round trip now (see `PageLockState.recheck`); resolves once no request is on its way. */
   recheck = async (): Promise<void> => {
     this.#dispatch({ type: 'recheck' });
-    while (this.#busy()) await new Promise<void>((resolve) => this.#quiet.add(resolve));
+    while (this.#busy()) await this.#changed();
   };
+
+  /** Ask to edit (a note of at most 200 characters), and wait in line. */
+  ask = (message?: string): void => void this.#dispatch({ type: 'ask', message });
+
+  leaveQueue = (): void => void this.#dispatch({ type: 'leaveQueue' });
+
+  /** Hand the page to a waiter (default: the first); resolves once handed over (or not). */
+  handOver = (waiterId?: string): Promise<void> => this.#answerWaiter('handOver', waiterId);
+
+  /** "Keep editing" to a waiter (default: the first pending); resolves once answered. */
+  decline = (waiterId?: string): Promise<void> => this.#answerWaiter('decline', waiterId);
+
+  /** Input happened in the editor: cheap, and changes nothing unless the idle warning shows. */
+  keepEditing = (): void => this.#idle.input();
+
+  async #answerWaiter(type: 'handOver' | 'decline', waiterId?: string): Promise<void> {
+    this.#idle.input(); // answering is being there
+    this.#dispatch({ type, waiterId });
+    const answering = () => {
+      const p = this.#machine.phase;
+      return p.kind === 'held' && p.action !== null && p.action.kind !== 'idle';
+    };
+    while (answering()) await this.#changed();
+  }
 
   #busy(): boolean {
     const p = this.#machine.phase;
     return 'request' in p && (p.request !== null || p.kind === 'acquiring');
+  }
+
+  /** Resolves after the next dispatch. */
+  #changed(): Promise<void> {
+    return new Promise<void>((resolve) => this.#quiet.add(resolve));
   }
 
   #sent(effects: LockEffect[], type: 'release' | 'takeOver'): Promise<void> | undefined {
@@ -188,7 +213,7 @@ export class LockSession {
   }
 
   /** The one way state changes: events are reduced in order, then their effects performed. */
-  #dispatch(event: LockEvent): LockEffect[] {
+  #dispatch = (event: LockEvent): LockEffect[] => {
     this.#queue.push(event);
     if (this.#dispatching) return [];
     this.#dispatching = true;
@@ -205,16 +230,15 @@ export class LockSession {
         }
         for (const effect of effects) this.#perform(effect);
         performed.push(...effects);
+        this.#idle.watch(state.phase.kind === 'held');
       }
     } finally {
       this.#dispatching = false;
     }
-    if (!this.#busy()) {
-      for (const resolve of this.#quiet) resolve();
-      this.#quiet.clear();
-    }
+    for (const resolve of this.#quiet) resolve();
+    this.#quiet.clear();
     return performed;
-  }
+  };
 
   #perform(e: LockEffect) {
     const { client, adapter, resourceId, clientId } = this.#config;
@@ -234,16 +258,16 @@ export class LockSession {
       case 'look':
         return this.#track('status', e.id, fetch(lockStatusQueryOptions(resourceId, scope)));
       case 'takeOver':
-        return this.#track('tookOver', e.id, this.#takeOver.mutate(e.fence));
+        return this.#track('tookOver', e.id, this.#mutations.takeOver.mutate(e.fence));
       case 'release': {
-        const { id, token, announce, beacon } = e;
+        const { id, token, announce, beacon, reason } = e;
         const tell = () =>
           announce && tellOtherTabs(this.#channel, { type: 'released', resourceId });
         // The page is going away: a keepalive request that nobody waits for, without react-query,
         // since nothing would ever read its answer.
         const released = beacon
           ? adapter.release(resourceId, token, { keepalive: true })
-          : this.#release.mutate(token);
+          : this.#mutations.release.mutate({ token, reason });
         if (beacon) tell();
         const landed = (error?: Error): LockEvent => ({ type: 'released', id, error });
         const outcome = released.then(
@@ -268,6 +292,25 @@ export class LockSession {
               });
         return this.#settle(e.id, work.then(done, done));
       }
+      case 'ask': {
+        const { renew, message } = e;
+        const request = { ...(renew && { renew }), ...(message && { message }) };
+        return this.#track('asked', e.id, this.#mutations.ask.mutate(request));
+      }
+      case 'answer': {
+        const { token, waiterId, answer } = e;
+        return this.#track(
+          'answered',
+          e.id,
+          this.#mutations.answer.mutate({ token, waiterId, answer }),
+        );
+      }
+      case 'leave':
+        // Nobody reads its answer; a place that is not renewed lapses after the TTL anyway.
+        void adapter
+          .leave?.(resourceId, clientId, e.beacon ? { keepalive: true } : undefined)
+          ?.catch(() => {});
+        return;
       case 'cancel': {
         const { queryKey } = lockQueryOptions(resourceId, scope);
         // Not reverted: a cancelled refresh must not answer with the previous lease.
@@ -284,13 +327,18 @@ export class LockSession {
         return this.#armDeadline(e.at);
       case 'broadcast':
         return tellOtherTabs(this.#channel, { type: e.message, resourceId });
-      case 'callback':
+      case 'callback': {
+        if (e.name === 'onHandOver' || e.name === 'onIdle') {
+          // Awaited, but never by stop(): an app's draft save must not hold up the next mount.
+          return void this.#users.settle(e, this.#snapshot).then(this.#dispatch);
+        }
         if (this.#users.run(e.name, this.#snapshot) || e.name !== 'onAvailable') return;
         // The default: reload so the editor shows what the other person saved, but never in a
         // background tab (it would take the lock nobody is using).
         if (this.#lifecycle.isVisible()) getNavigation().reload();
         else this.#reloadWhenVisible = true;
         return;
+      }
       case 'report':
         return reportLockFailure(e.error);
     }
@@ -325,7 +373,7 @@ export class LockSession {
 
   // Re-armed by every new phase: a tick while a request is on its way asks nothing (that request
   // counts), and one that never settles does not stop the polls.
-  #armPoll(what: 'lease' | 'look' | null): void {
+  #armPoll(what: PollKind | null): void {
     if (this.#poll) clearInterval(this.#poll.timer);
     const { ttlMs, live } = this.#machine;
     const every = this.#users.pollInterval(ttlMs, live && what === 'look');
@@ -337,21 +385,13 @@ export class LockSession {
 
   #armDeadline(deadline: number | null): void {
     this.#cancelDeadline?.();
-    this.#cancelDeadline = undefined;
-    if (deadline === null) return;
-    const delay = Math.max(0, deadline - this.#mono());
-    const armedAt = Date.now();
-    this.#cancelDeadline = setCappedTimeout(() => {
-      this.#cancelDeadline = undefined;
-      if (this.#mono() >= deadline) {
-        this.#dispatch({ type: 'deadline', at: this.#now() });
-        return;
-      }
-      // Fired far later than asked: the machine slept, and the monotonic clock may have slept
-      // with it. Edit again only once the server confirms the lease.
-      if (Date.now() - armedAt - delay > SLEEP_GAP) this.#dispatch({ type: 'slept' });
-      if (!this.#cancelDeadline) this.#armDeadline(deadline);
-    }, delay);
+    this.#cancelDeadline =
+      deadline === null
+        ? undefined
+        : armDeadline(deadline, this.#mono, {
+            due: () => this.#dispatch({ type: 'deadline', at: this.#now() }),
+            slept: () => this.#dispatch({ type: 'slept' }),
+          });
   }
 
   #onNews = (news: LockStreamNews): void => {
@@ -360,7 +400,8 @@ export class LockSession {
     // `forbidden`: not watched; the looks' own answers tell the app.
     if (event.status === 'forbidden') return;
     const at = this.#now();
-    this.#dispatch({ type: 'status', id: 'push', answer: event, sent: at, at });
+    const { change } = event;
+    this.#dispatch({ type: 'status', id: 'push', answer: event, change, sent: at, at });
   };
 
   #onPage = (event: PageLifecycleEvent): void => {

@@ -1,4 +1,4 @@
-import { initialMachine, type LockMachine, type Phase } from './lock-machine';
+import { initialMachine, type LockMachine, NOBODY, type Phase } from './lock-machine';
 import type { PageLockSnapshot, PageLockStatus } from './lock-options';
 
 export type { PageLockLostReason, PageLockSnapshot, PageLockStatus } from './lock-options';
@@ -18,6 +18,7 @@ const STATUS = {
   unreachable: 'lost',
   lost: 'lost',
   looking: 'free',
+  inLine: 'locked',
 } as const satisfies Record<Phase['kind'], PageLockStatus>;
 
 /** What hooks read, derived from the machine alone: the one writer of `status`. */
@@ -29,6 +30,7 @@ export function snapshotOf(m: LockMachine, resourceId: string | undefined): Page
   const confirming = p.kind === 'held' && p.confirm !== null;
   const status = confirming ? 'acquiring' : p.kind === 'looking' ? p.shows : STATUS[p.kind];
   const held = status === 'held';
+  const line = p.kind === 'inLine' ? p : null;
   return {
     status,
     isChecking: status === 'acquiring' && !confirming && m.mode === 'mount',
@@ -45,5 +47,12 @@ export function snapshotOf(m: LockMachine, resourceId: string | undefined): Page
     fence: held && lock ? lock.fence : null,
     error: m.error,
     serverTimeOffset: m.offset ?? 0,
+    requests: p.kind === 'held' ? p.waiters : NOBODY,
+    place: line?.place ?? null,
+    // A waiter shown null is an ask (not a renew) on its way.
+    askState: line ? (line.waiter?.request ?? 'sending') : null,
+    waiting: seen?.waiting ?? 0,
+    idleReleaseAt: p.kind === 'held' ? p.idleReleaseAt : null,
+    canAsk: m.canQueue && status === 'locked' && !line && seen !== null && !seen.isSelf,
   };
 }

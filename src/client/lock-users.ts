@@ -1,5 +1,11 @@
 import { isDevelopment } from '../core/development';
-import { DEFAULT_POLL_INTERVAL, type PageLockOptions } from './lock-options';
+import { DEFAULT_IDLE_WARNING } from './idle-watch';
+import type { LockEffect, LockEvent } from './lock-machine-types';
+import {
+  DEFAULT_POLL_INTERVAL,
+  type PageLockCallbacks,
+  type PageLockOptions,
+} from './lock-options';
 import type { PageLockSnapshot } from './lock-snapshot';
 
 /** One component (or provider) that uses the session; its options are read when needed. */
@@ -22,8 +28,8 @@ export function pollEvery(interval: number, ttlMs: number | null, live: boolean)
 
 /**
  * The hooks (and the provider) sharing one session, and what their options add up to: any user
- * wanting `mount` makes it `mount`, the smallest `pollInterval` wins (a hook that sets none does
- * not compete), and every distinct callback runs.
+ * wanting `mount` makes it `mount`, the smallest `pollInterval`, `idleTimeout` and `idleWarning`
+ * win (a hook that sets none does not compete), and every distinct callback runs.
  */
 export class LockUsers extends Set<LockSessionUser> {
   acquireMode(): 'mount' | 'manual' {
@@ -50,9 +56,18 @@ export class LockUsers extends Set<LockSessionUser> {
     return pollEvery(interval, ttlMs, safetyNet);
   }
 
+  /** Idle release after this long without input, or null: off (the default). */
+  idleTimeout(): number | null {
+    return this.#smallest('idleTimeout') ?? null;
+  }
+
+  idleWarning(): number {
+    return this.#smallest('idleWarning') ?? DEFAULT_IDLE_WARNING;
+  }
+
   /** Run each distinct callback once (one that throws is reported); false when there was none. */
   run(name: 'onAcquired' | 'onLost' | 'onAvailable', state: PageLockSnapshot): boolean {
-    const callbacks = new Set([...this].flatMap((user) => user.options()[name] ?? []));
+    const callbacks = this.#callbacks(name);
     for (const callback of callbacks) {
       try {
         callback(state);
@@ -62,6 +77,39 @@ export class LockUsers extends Set<LockSessionUser> {
         else console.error(error);
       }
     }
-    return callbacks.size > 0;
+    return callbacks.length > 0;
+  }
+
+  /** Run each distinct `onHandOver` (or `onIdle`) and wait for them all: `calledBack`. */
+  async settle(
+    effect: Extract<LockEffect, { name: 'onHandOver' | 'onIdle' }>,
+    state: PageLockSnapshot,
+  ): Promise<LockEvent> {
+    const { id } = effect;
+    const calls =
+      effect.name === 'onIdle'
+        ? this.#callbacks('onIdle').map(async (callback) => callback(state))
+        : this.#callbacks('onHandOver').map(async (callback) => callback(state, effect.waiter));
+    try {
+      await Promise.all(calls);
+      return { type: 'calledBack', id };
+    } catch (error) {
+      return {
+        type: 'calledBack',
+        id,
+        error: error instanceof Error ? error : new Error(String(error)),
+      };
+    }
+  }
+
+  #callbacks<N extends keyof PageLockCallbacks>(name: N): NonNullable<PageLockCallbacks[N]>[] {
+    const all = [...this].map((user) => user.options()[name]);
+    return [...new Set(all)].filter((callback) => callback !== undefined);
+  }
+
+  #smallest(name: 'idleTimeout' | 'idleWarning'): number | undefined {
+    const given = [...this].map((user) => user.options()[name] ?? Infinity).filter((ms) => ms > 0);
+    const smallest = Math.min(...given);
+    return smallest === Infinity ? undefined : smallest;
   }
 }

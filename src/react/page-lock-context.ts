@@ -19,6 +19,9 @@ export interface PageLockContextValue {
   blockEditing: boolean;
   pollInterval: number | undefined;
   acquire: AcquireMode | undefined;
+  /** Defaults of the hooks' idle release. */
+  idleTimeout: number | undefined;
+  idleWarning: number | undefined;
   enabled: boolean;
   /** The provider's callbacks, in a ref: new functions on each render change no context value. */
   callbacks: RefObject<PageLockCallbacks>;

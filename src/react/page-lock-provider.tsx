@@ -35,6 +35,10 @@ export interface PageLockProviderProps extends PageLockCallbacks {
   blockEditing?: boolean;
   /** Default for every hook below: `"mount"` (lock on open) or `"manual"` (lock on `acquire()`). */
   acquire?: AcquireMode;
+  /** Default for every hook below: release after this long without input (ms, default off). */
+  idleTimeout?: number;
+  /** Default for every hook below: how long the idle warning shows (ms, default 60 000). */
+  idleWarning?: number;
   /** Default for every hook below: `false` leaves every lock `idle`. */
   enabled?: boolean;
   children?: ReactNode;
@@ -52,6 +56,7 @@ export interface PageLockProviderProps extends PageLockCallbacks {
  */
 export function PageLockProvider(props: PageLockProviderProps): ReactNode {
   const { adapter, resourceId, clientId, pollInterval, acquire, children } = props;
+  const { idleTimeout, idleWarning } = props;
   const blockEditing = props.blockEditing ?? true;
   const enabled = props.enabled ?? true;
   if (!adapter) {
@@ -74,6 +79,8 @@ export function PageLockProvider(props: PageLockProviderProps): ReactNode {
       onAcquired: props.onAcquired,
       onLost: props.onLost,
       onAvailable: props.onAvailable,
+      onHandOver: props.onHandOver,
+      onIdle: props.onIdle,
     };
   });
 
@@ -107,6 +114,8 @@ export function PageLockProvider(props: PageLockProviderProps): ReactNode {
       blockEditing,
       pollInterval,
       acquire,
+      idleTimeout,
+      idleWarning,
       enabled,
       callbacks,
       statusHub,
@@ -120,6 +129,8 @@ export function PageLockProvider(props: PageLockProviderProps): ReactNode {
       blockEditing,
       pollInterval,
       acquire,
+      idleTimeout,
+      idleWarning,
       enabled,
       statusHub,
     ],

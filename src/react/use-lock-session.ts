@@ -36,6 +36,10 @@ export function useLockSession(
           onAcquired: own.onAcquired ?? defaults.onAcquired,
           onLost: own.onLost ?? defaults.onLost,
           onAvailable: own.onAvailable ?? defaults.onAvailable,
+          onHandOver: own.onHandOver ?? defaults.onHandOver,
+          onIdle: own.onIdle ?? defaults.onIdle,
+          idleTimeout: own.idleTimeout ?? context.idleTimeout,
+          idleWarning: own.idleWarning ?? context.idleWarning,
         };
       },
     }),
@@ -62,10 +66,13 @@ export function useLockSession(
 
   const pollInterval = options.pollInterval ?? context.pollInterval;
   const acquire = options.acquire ?? context.acquire;
+  const idleTimeout = options.idleTimeout ?? context.idleTimeout;
+  const idleWarning = options.idleWarning ?? context.idleWarning;
   useEffect(() => {
-    // A new pollInterval or acquire mode applies to the running session.
-    if (pollInterval !== undefined || acquire !== undefined) session?.optionsChanged();
-  }, [session, pollInterval, acquire]);
+    // A new pollInterval, acquire mode or idle timing applies to the running session.
+    const given = [pollInterval, acquire, idleTimeout, idleWarning].some((v) => v !== undefined);
+    if (given) session?.optionsChanged();
+  }, [session, pollInterval, acquire, idleTimeout, idleWarning]);
 
   // A session of another resource (the id just changed) or of a disabled hook is not shown.
   return session && enabled && session.resourceId === resourceId && !session.stopped

@@ -9,10 +9,7 @@ import { changedTracked, trackProperties } from './track-properties';
 import type { PageLockState } from './types';
 import { useLockSession } from './use-lock-session';
 
-type PageLockActions = Pick<
-  PageLockState,
-  'acquire' | 'release' | 'takeOver' | 'retry' | 'recheck'
->;
+type PageLockActions = Omit<PageLockState, keyof PageLockSnapshot>;
 
 const idleActions: PageLockActions = {
   acquire: () => {},
@@ -20,6 +17,11 @@ const idleActions: PageLockActions = {
   takeOver: async () => {},
   retry: () => {},
   recheck: async () => {},
+  ask: () => {},
+  leaveQueue: () => {},
+  handOver: async () => {},
+  decline: async () => {},
+  keepEditing: () => {},
 };
 
 /**
@@ -80,6 +82,11 @@ export function usePageLock(resourceId?: string, options: PageLockOptions = {}):
             takeOver: session.takeOver,
             retry: session.retry,
             recheck: session.recheck,
+            ask: session.ask,
+            leaveQueue: session.leaveQueue,
+            handOver: session.handOver,
+            decline: session.decline,
+            keepEditing: session.keepEditing,
           }
         : idleActions,
     [session],

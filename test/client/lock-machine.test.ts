@@ -4,17 +4,21 @@ import {
   type LockEffect,
   type LockEvent,
   type LockMachine,
+  NOBODY,
   type Phase,
   reduce,
   type Seen,
 } from '../../src/client/lock-machine';
 import { snapshotOf } from '../../src/client/lock-snapshot';
+import { LockAdapterError } from '../../src/core/adapter';
 import type {
   AcquireResponse,
   HeldResponse,
   Lock,
   LockUser,
+  QueuedResponse,
   StatusResponse,
+  Waiter,
 } from '../../src/protocol/protocol';
 
 // Every transition of the client's lock, synchronously: no timers, no DOM, no network. One line
@@ -51,6 +55,9 @@ const held: P<'held'> = {
   request: null,
   deadline: 30_000,
   confirm: null,
+  waiters: NOBODY,
+  idleReleaseAt: null,
+  action: null,
 };
 const refreshing: P<'held'> = { ...held, request: 1 };
 const confirming: P<'held'> = { ...held, request: 1, confirm: 'round-trip' };
@@ -176,6 +183,74 @@ const failed = (id = 1): LockEvent => ({
 });
 const ev = (type: string): LockEvent => ({ type }) as LockEvent;
 
+// The line: Alice (this tab) waits behind Bob's lock, or holds it while Bob and Carol wait.
+const waiter = (id: string, user: LockUser, request: Waiter['request'] = 'pending'): Waiter => ({
+  id,
+  user,
+  askedAt: 0,
+  request,
+  requestExpiresAt: 120_000,
+});
+const alicesPlace = waiter('w-alice', alice);
+const bobWaits = waiter('w-bob', bob);
+const carolDeclined = waiter('w-carol', carol, 'declined');
+const sending: P<'inLine'> = { kind: 'inLine', seen: bobs, request: 1, place: null, waiter: null };
+const inLine: P<'inLine'> = { ...sending, request: null, place: 2, waiter: alicesPlace };
+const renewing: P<'inLine'> = { ...inLine, request: 1 };
+const asking = (phase: Phase, more: Partial<LockMachine> = {}) =>
+  machine(phase, { canQueue: true, ...more });
+const queued = (place = 2, request: Waiter['request'] = 'pending'): QueuedResponse => ({
+  status: 'queued',
+  lock: lock(1, bob),
+  place,
+  waiter: { ...alicesPlace, request },
+  ttlMs: 30_000,
+  now: 0,
+});
+const asked = (answer: QueuedResponse | HeldResponse, id = 1): LockEvent => ({
+  type: 'asked',
+  id,
+  answer,
+  sent: at(),
+  at: at(),
+});
+const refusal = (code: 'not-locked' | 'queue-full' | 'not-queued', id = 1): LockEvent => ({
+  type: 'failed',
+  id,
+  error: new LockAdapterError('http', `[page-lock] [test] ${code}`, { status: 409, code }),
+  cancelled: false,
+});
+const withLine: P<'held'> = { ...held, waiters: [carolDeclined, bobWaits] };
+const acting = (action: P<'held'>['action'], more: Partial<P<'held'>> = {}): P<'held'> => ({
+  ...withLine,
+  action,
+  ...more,
+});
+const handingOver = acting({ id: 1, kind: 'hand-over', waiter: carolDeclined });
+const declining = acting({ id: 1, kind: 'decline', waiter: bobWaits });
+const warned: P<'held'> = { ...held, idleReleaseAt: 60_000 };
+const idling = acting({ id: 1, kind: 'idle' }, { waiters: [], idleReleaseAt: 60_000 });
+const answered = (answer: LockEvent & { type: 'answered' }): LockEvent => answer;
+const handedOver = answered({
+  type: 'answered',
+  id: 1,
+  answer: { status: 'handed-over', lock: lock(2, carol), now: 0 },
+  sent: at(),
+  at: at(),
+});
+const calledBack = (error?: Error): LockEvent => ({ type: 'calledBack', id: 1, error });
+const pushedChange = (answer: StatusResponse, change: 'asked' | 'left' | 'acquired'): LockEvent =>
+  ({ ...looked(answer, 'push'), change }) as LockEvent;
+const waitingOn = (waiting: number): StatusResponse => ({
+  status: 'locked',
+  lock: lock(),
+  isSelf: true,
+  canTakeOver: true,
+  waiting,
+  ttlMs: 30_000,
+  now: 0,
+});
+
 /** The phase in a word or two: kind, and what sets it apart. */
 function describePhase(m: LockMachine): string {
   return describeKind(m) + (m.live ? ' live' : '');
@@ -187,8 +262,15 @@ function describeKind(m: LockMachine): string {
   switch (p.kind) {
     case 'looking':
       return `looking ${p.shows}/${p.onFree}${p.gaveUp ? ' gaveUp' : ''}${p.manual ? ' manual' : ''} → ${status}`;
-    case 'held':
-      return `held${p.confirm ? ` ${p.confirm}` : ''} → ${status}`;
+    case 'held': {
+      const idle = p.idleReleaseAt === null ? '' : ' warned';
+      const action = p.action ? ` ${p.action.kind}` : '';
+      return `held${p.confirm ? ` ${p.confirm}` : ''}${idle}${action} → ${status}`;
+    }
+    case 'inLine': {
+      const { place, askState } = snapshotOf(m, 'page:1');
+      return `in line ${place ?? '-'} ${askState} → ${status}`;
+    }
     case 'lost':
       return `lost ${p.reason}`;
     case 'acquiring':
@@ -207,7 +289,13 @@ function describeEffect(e: LockEffect): string {
     case 'takeOver':
       return `takeOver fence ${e.fence}`;
     case 'release':
-      return `release ${e.token}${e.beacon ? ' by beacon' : ''}${e.announce ? '' : ' quietly'}`;
+      return `release ${e.token}${e.beacon ? ' by beacon' : ''}${e.announce ? '' : ' quietly'}${e.reason ? ` (${e.reason})` : ''}`;
+    case 'ask':
+      return `ask${e.renew ? ' renew' : ''}${e.message ? ` "${e.message}"` : ''}`;
+    case 'leave':
+      return `leave${e.beacon ? ' by beacon' : ''}`;
+    case 'answer':
+      return `answer ${e.answer} ${e.waiterId}`;
     case 'poll':
       return `poll ${e.what ?? 'off'}`;
     case 'deadline':
@@ -215,7 +303,7 @@ function describeEffect(e: LockEffect): string {
     case 'broadcast':
       return `broadcast ${e.message}`;
     case 'callback':
-      return e.name;
+      return e.name === 'onHandOver' ? `onHandOver ${e.waiter.id}` : e.name;
     case 'watch':
       return `watch ${e.on ? 'on' : 'off'}`;
     default:
@@ -306,6 +394,55 @@ const table: Array<[string, LockMachine, LockEvent, string, string[]]> = [
   ['lost: pushed news shows who holds it now', machine(lost), looked(lockedBy(carol, 3), 'push'), 'lost taken-over', ['poll off']],
   ['stopped: the stream is not heard', machine({ kind: 'stopped' }), live(true), 'stopped', []],
   ['paused: pagehide again does nothing', machine(paused({ kind: 'idle' })), ev('pagehide'), 'paused as idle', []],
+  // Asking to edit, and waiting in line.
+  ['blocked: ask sends it and waits in line, shown locked', asking(blocked), { type: 'ask', message: ' May I? ' }, 'in line - sending → locked', ['ask "May I?"', 'poll ask']],
+  ['blocked: ask without an adapter that asks does nothing', machine(blocked), { type: 'ask' }, 'looking locked/announce → locked', []],
+  ['blocked by this user\'s other tab: ask does nothing (edit here instead)', asking(look('locked', 'announce', { seen: { ...bobs, isSelf: true } })), { type: 'ask' }, 'looking locked/announce → locked', []],
+  ['in line: queued, with a place and the request\'s state', asking(sending), asked(queued(2)), 'in line 2 pending → locked', ['poll ask']],
+  ['in line: poll due renews the place', asking(inLine), ev('pollDue'), 'in line 2 pending → locked', ['ask renew', 'poll ask']],
+  ['in line: poll due while an ask is on its way asks nothing', asking(renewing), ev('pollDue'), 'in line 2 pending → locked', []],
+  ['in line: declined, keeps its place', asking(renewing), asked(queued(1, 'declined')), 'in line 1 declined → locked', ['poll ask']],
+  ['in line: ask again keeps the place while it is sent', asking(inLine), { type: 'ask', message: 'Please' }, 'in line 2 sending → locked', ['ask "Please"', 'poll ask']],
+  ['in line: answered held (handed over, or the page passed on) is a grant', asking(renewing), asked(grant('t4', 2)), 'held → held', ['broadcast acquired', 'onAcquired', 'poll lease', 'deadline 30000']],
+  ['in line: 409 not-locked (nobody holds it), so acquire', asking(sending), refusal('not-locked'), 'acquiring', ['acquire', 'poll off']],
+  ['in line: queue-full, blocked again with the error', asking(sending), refusal('queue-full'), 'looking locked/announce → locked', ['report', 'poll look']],
+  ['in line: a renew that got no answer keeps the place', asking(renewing), failed(), 'in line 2 pending → locked', ['report', 'poll ask']],
+  ['in line: a late ask answer changes nothing', asking(renewing), asked(queued(1), 9), 'in line 2 pending → locked', []],
+  ['in line: a late grant is given back', asking(renewing), asked(grant('t8'), 9), 'in line 2 pending → locked', ['release t8 quietly']],
+  ['in line: a live push asks again at once', asking(inLine), looked(lockedBy(bob), 'push'), 'in line 2 pending → locked', ['ask renew', 'poll ask']],
+  ['in line: a live push while an ask is on its way waits for it', asking(renewing), looked(free, 'push'), 'in line 2 pending → locked', []],
+  ['in line: another tab released, ask again now', asking(inLine), { type: 'otherTab', message: 'released' }, 'in line 2 pending → locked', ['ask renew', 'poll ask']],
+  ['in line: leave the line, blocked again', asking(inLine), ev('leaveQueue'), 'looking locked/announce → locked', ['leave', 'look', 'poll look']],
+  ['in line: pagehide leaves the line by beacon', asking(inLine), ev('pagehide'), 'paused as inLine', ['leave by beacon', 'watch off', 'poll off']],
+  ['in line: stop leaves the line', asking(inLine), ev('stop'), 'stopped', ['leave', 'watch off', 'poll off']],
+  ['in line: take over', asking(inLine), ev('takeOver'), 'takingOver', ['takeOver fence 1', 'poll off']],
+  ['takingOver from the line: no answer, back in line', asking({ ...takingOver, fallback: inLine }, { pending: [1] }), failed(), 'in line 2 pending → locked', ['report', 'poll ask']],
+  ['paused in line: pageshow looks (it left the line)', asking(paused(inLine)), ev('pageshow'), 'looking locked/announce → locked', ['look', 'watch on', 'poll look']],
+  // The holder's side: requests, hand-over, decline.
+  ['held: hand over runs onHandOver first (the first in line by default)', machine(withLine), { type: 'handOver' }, 'held hand-over → held', ['onHandOver w-carol']],
+  ['held: hand over with nobody in line does nothing', machine(held), { type: 'handOver' }, 'held → held', []],
+  ['held: hand over while an answer is on its way does nothing', machine(declining), { type: 'handOver' }, 'held decline → held', []],
+  ['held: onHandOver settled, so answer hand-over', machine(handingOver), calledBack(), 'held hand-over → held', ['answer hand-over w-carol']],
+  ['held: onHandOver threw, nothing is sent and the tab still holds it', machine(handingOver), calledBack(new Error('draft not saved')), 'held → held', ['report']],
+  ['held: handed over, lost without onLost', machine(acting({ id: 1, kind: 'hand-over', waiter: carolDeclined })), handedOver, 'lost handed-over', ['poll off', 'deadline off']],
+  ['held: handed over while a refresh is on its way cancels it', machine(acting({ id: 1, kind: 'hand-over', waiter: carolDeclined }, { request: 2 })), handedOver, 'lost handed-over', ['cancel', 'poll off', 'deadline off']],
+  ['held: a late hand-over callback changes nothing', machine(withLine), calledBack(), 'held → held', []],
+  ['held: decline answers the first pending request', machine(withLine), { type: 'decline' }, 'held decline → held', ['answer decline w-bob']],
+  ['held: decline a named waiter', machine(withLine), { type: 'decline', waiterId: 'w-carol' }, 'held decline → held', ['answer decline w-carol']],
+  ['held: declined', machine(declining), answered({ type: 'answered', id: 1, answer: { status: 'declined', waiters: [carolDeclined, { ...bobWaits, request: 'declined' }], now: 0 }, sent: at(), at: at() }), 'held → held', []],
+  ['held: the answer was refused (the waiter left), refresh to see', machine(declining), refusal('not-queued'), 'held → held', ['report', 'refresh t1', 'poll lease']],
+  ['held: pushed own lock, someone asked: refresh at once to see who', machine(held), pushedChange(lockedBy(alice), 'asked'), 'held → held', ['refresh t1', 'poll lease']],
+  ['held: pushed own lock with more waiting than shown: refresh', machine(held), looked(waitingOn(1), 'push'), 'held → held', ['refresh t1', 'poll lease']],
+  ['held: pushed own lock, the line as shown: nothing to do', machine(withLine), looked(waitingOn(2), 'push'), 'held → held', []],
+  // Idle release.
+  ['held: idle for idleTimeout, warn', machine(held), { type: 'idle', warning: 60_000, at: at() }, 'held warned → held', []],
+  ['held, warned: keep editing', machine(warned), ev('keepEditing'), 'held → held', []],
+  ['held: keep editing without a warning changes nothing', machine(held), ev('keepEditing'), 'held → held', []],
+  ['held, warned: the warning went unanswered, run onIdle', machine(warned), ev('idleDue'), 'held warned idle → held', ['onIdle']],
+  ['held: idle due without a warning does nothing', machine(held), ev('idleDue'), 'held → held', []],
+  ['held, idling: onIdle settled, release (idle), lost without onLost', machine(idling), calledBack(), 'lost idle', ['release t1 (idle)', 'poll off', 'deadline off']],
+  ['held, idling: onIdle threw, released all the same', machine(idling), calledBack(new Error('no draft')), 'lost idle', ['report', 'release t1 (idle)', 'poll off', 'deadline off']],
+  ['held, idling: keep editing in time keeps the lock', machine(idling), ev('keepEditing'), 'held → held', []],
 ];
 
 describe('the lock machine', () => {
@@ -321,6 +458,58 @@ describe('the lock machine', () => {
       holder: carol,
       isSelf: false,
       fence: null,
+    });
+  });
+
+  it('shows the line: canAsk for a tab blocked by another user, then place and askState', () => {
+    const blockedBy = (seen: Seen) => look('locked', 'announce', { seen: { ...seen, waiting: 2 } });
+    expect(snapshotOf(asking(blockedBy(bobs)), 'page:1')).toMatchObject({
+      status: 'locked',
+      canAsk: true,
+      waiting: 2,
+      place: null,
+      askState: null,
+    });
+    expect(snapshotOf(machine(blockedBy(bobs)), 'page:1').canAsk).toBe(false); // no adapter.ask
+    const bySelf = blockedBy({ ...bobs, lock: lock(1, alice), isSelf: true });
+    expect(snapshotOf(asking(bySelf), 'page:1').canAsk).toBe(false);
+    expect(snapshotOf(asking(sending), 'page:1')).toMatchObject({
+      status: 'locked',
+      holder: bob,
+      canAsk: false,
+      place: null,
+      askState: 'sending',
+    });
+    const { state } = reduce(asking(sending), asked(queued(1, 'declined')));
+    expect(snapshotOf(state, 'page:1')).toMatchObject({ place: 1, askState: 'declined' });
+  });
+
+  it("shows the holder its line from the refresh's waiters, the same empty list when none", () => {
+    const { state } = reduce(machine(refreshing), leased({ ...grant(), waiters: [bobWaits] }));
+    expect(snapshotOf(state, 'page:1').requests).toEqual([bobWaits]);
+    const { state: alone } = reduce(machine(refreshing), leased(grant()));
+    expect(snapshotOf(alone, 'page:1').requests).toBe(NOBODY);
+  });
+
+  it('shows when the idle warning releases the page, on the server clock', () => {
+    const skewed = machine(held, { offset: 5_000 });
+    const { state } = reduce(skewed, {
+      type: 'idle',
+      warning: 60_000,
+      at: { mono: 0, wall: 1_000 },
+    });
+    expect(snapshotOf(state, 'page:1').idleReleaseAt).toBe(66_000);
+    const { state: back } = reduce(state, ev('keepEditing'));
+    expect(snapshotOf(back, 'page:1').idleReleaseAt).toBeNull();
+  });
+
+  it('shows a handed-over tab the lock it handed on', () => {
+    const { state } = reduce(machine(handingOver), handedOver);
+    expect(snapshotOf(state, 'page:1')).toMatchObject({
+      status: 'lost',
+      reason: 'handed-over',
+      holder: carol,
+      token: null,
     });
   });
 

@@ -31,8 +31,22 @@ export interface SeenRequest {
   path: string;
   /** The query string, e.g. `?ids=page%3A1&ids=page%3A2`. */
   search: string;
-  /** `acquire` (no token), `refresh` (with a token), `release`, `takeover`, `status`, `batch`. */
-  kind: 'acquire' | 'refresh' | 'release' | 'takeover' | 'status' | 'batch' | 'events';
+  /**
+   * `acquire` (no token), `refresh` (with a token), `release`, `takeover`, `status`, `batch`,
+   * `ask` (`renew`: a waiter's poll), `answer`, `leave`.
+   */
+  kind:
+    | 'acquire'
+    | 'refresh'
+    | 'release'
+    | 'takeover'
+    | 'status'
+    | 'batch'
+    | 'events'
+    | 'ask'
+    | 'renew'
+    | 'answer'
+    | 'leave';
   user: string | null;
   body: Record<string, unknown> | null;
 }
@@ -109,6 +123,7 @@ export function setupLockNetwork(
           .then((text) => {
             seen.body = text ? (JSON.parse(text) as Record<string, unknown>) : null;
             if (seen.kind === 'acquire' && seen.body && 'token' in seen.body) seen.kind = 'refresh';
+            if (seen.kind === 'ask' && seen.body?.renew === true) seen.kind = 'renew';
           });
       }
     });
@@ -155,6 +170,8 @@ function kindOf(request: Request): SeenRequest['kind'] {
   }
   if (path.endsWith('/release')) return 'release';
   if (path.endsWith('/takeover')) return 'takeover';
+  for (const kind of ['ask', 'answer', 'leave'] as const)
+    if (path.endsWith(`/${kind}`)) return kind;
   return 'acquire';
 }
 
