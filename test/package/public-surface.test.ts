@@ -18,8 +18,11 @@ describe('the public surface', () => {
       'LockAdapterError',
       'LockOverlay',
       'LockOverlayActions',
+      'LockOverlayAsk',
       'LockOverlayContent',
       'LockOverlayDescription',
+      'LockOverlayHolderPrompt',
+      'LockOverlayIdleWarning',
       'LockOverlayPanel',
       'LockOverlayRoot',
       'LockOverlayTitle',
@@ -68,13 +71,18 @@ describe('the public surface', () => {
 
   it('lockRules holds the rules a custom store applies (docs/custom-store.md)', () => {
     expect(valueNames(server.lockRules)).toEqual([
+      'DEFAULT_QUEUE_GRACE',
       'MAX_REMEMBERED_ENDINGS',
       'applyAcquire',
+      'applyAnswer',
+      'applyAsk',
       'applyCheck',
       'applyForceRelease',
+      'applyLeave',
       'applyRelease',
       'applyTakeOver',
       'isLive',
+      'settleQueue',
     ]);
     // The rules themselves, through the public name: a first acquire grants fence 1.
     const input = {

@@ -52,11 +52,22 @@ function lockState(overrides: Partial<PageLockState> = {}): PageLockState {
     error: null,
     // The server's clock reads five minutes after SINCE, whatever the local clock says.
     serverTimeOffset: SINCE + 5 * MINUTE - Date.now(),
+    requests: [],
+    place: null,
+    askState: null,
+    waiting: 0,
+    idleReleaseAt: null,
+    canAsk: false,
     acquire: vi.fn(),
     release: vi.fn(async () => {}),
     takeOver: vi.fn(async () => {}),
     retry: vi.fn(),
     recheck: vi.fn(async () => {}),
+    ask: vi.fn(),
+    leaveQueue: vi.fn(),
+    handOver: vi.fn(async () => {}),
+    decline: vi.fn(async () => {}),
+    keepEditing: vi.fn(),
     ...overrides,
   };
 }
@@ -192,6 +203,8 @@ describe('while another user holds the page', () => {
         time: '10:42',
         relative: '5 minutes ago',
         canTakeOver: false,
+        canAsk: false,
+        inLine: false,
       }),
     );
     expect(within(dialog).getByRole('img', { name: 'Alice' }).getAttribute('src')).toBe(

@@ -3,7 +3,10 @@
 // types and the holder-words type stay internal (reachable through `LockOverlayView` and
 // `LockOverlayMessages`).
 export { LockOverlay, type LockOverlayProps } from './lock-overlay';
+export { LockOverlayAsk } from './lock-overlay-ask';
 export { useLockOverlay } from './lock-overlay-context';
+export { LockOverlayHolderPrompt } from './lock-overlay-holder-prompt';
+export { LockOverlayIdleWarning } from './lock-overlay-idle-warning';
 export { defaultLockOverlayMessages, type LockOverlayMessages } from './lock-overlay-messages';
 export { LockOverlayPanel } from './lock-overlay-panel';
 export {

@@ -1,6 +1,8 @@
 'use client';
 
 import { createContext, type RefObject, useContext } from 'react';
+import type { PageLockState } from '../types';
+import type { LockOverlayMessages } from './lock-overlay-messages';
 import type { LockOverlayMode, LockOverlayView } from './lock-overlay-view';
 
 /** The class names of the overlay's parts, for stylesheets and tests. */
@@ -15,6 +17,12 @@ export const LOCK_OVERLAY_PARTS = {
   actions: 'page-lock-overlay__actions',
   button: 'page-lock-overlay__button',
   live: 'page-lock-overlay__live',
+  ask: 'page-lock-overlay__ask',
+  note: 'page-lock-overlay__note',
+  queueStatus: 'page-lock-overlay__queue-status',
+  prompt: 'page-lock-overlay__prompt',
+  quote: 'page-lock-overlay__quote',
+  idleWarning: 'page-lock-overlay__idle-warning',
 } as const;
 
 // The parts' names, for the sentence a part says when it is used outside a root.
@@ -24,11 +32,17 @@ export const PANEL_NAME = 'LockOverlayPanel';
 export const TITLE_NAME = 'LockOverlayTitle';
 export const DESCRIPTION_NAME = 'LockOverlayDescription';
 export const ACTIONS_NAME = 'LockOverlayActions';
+export const ASK_NAME = 'LockOverlayAsk';
+export const HOLDER_PROMPT_NAME = 'LockOverlayHolderPrompt';
+export const IDLE_WARNING_NAME = 'LockOverlayIdleWarning';
 
 /** What a root tells its parts. */
 export interface LockOverlayContextValue {
   /** What to show; null while there is nothing to show (`data-state="hidden"`). */
   view: LockOverlayView | null;
+  /** The lock state shown, also while the view is null (the holder's prompts read it). */
+  lock: PageLockState;
+  messages: LockOverlayMessages;
   mode: LockOverlayMode | 'hidden';
   /** `children`: the root wraps a {@link CONTENT_NAME}; `page`: it covers the whole page. */
   scope: 'children' | 'page';

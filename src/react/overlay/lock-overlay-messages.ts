@@ -1,3 +1,4 @@
+import type { AskState } from '../../protocol/protocol';
 import type { PageLockLostReason } from '../types';
 
 /**
@@ -20,8 +21,13 @@ export interface LockOverlayHolderWords {
 export interface LockOverlayMessages {
   /** Title while another user holds the page: "Alice has been editing this page since 10:42 (5 minutes ago)". */
   lockedBy: (words: LockOverlayHolderWords) => string;
-  /** What the blocked user can do while another user holds the page. */
-  lockedDescription: (words: LockOverlayHolderWords & { canTakeOver: boolean }) => string;
+  /**
+   * What the blocked user can do while another user holds the page; `canAsk`: "Ask to edit" is
+   * offered too.
+   */
+  lockedDescription: (
+    words: LockOverlayHolderWords & { canTakeOver: boolean; canAsk: boolean; inLine: boolean },
+  ) => string;
   /** Title while this user holds the page in another tab or device. */
   lockedBySelf: (words: LockOverlayHolderWords) => string;
   /** What the user can do about their other tab. */
@@ -75,6 +81,46 @@ export interface LockOverlayMessages {
   reload: string;
   /** Button: try the server again (`error`, or `lost` with `unreachable`). */
   retry: string;
+
+  // Ask to edit, as the blocked tab sees it.
+  /** Button: ask the holder to hand the page over, and wait in line. */
+  askToEdit: string;
+  /** Button: ask again after the holder declined, or did not answer. */
+  askAgain: string;
+  /** The label of the optional note to the holder (`name`: the holder). */
+  askNoteLabel: (words: { name: string }) => string;
+  /** This tab's place in line (1: next): "You are next", "2nd in line". */
+  placeInLine: (words: { place: number }) => string;
+  /**
+   * What became of this tab's request (`name`: the holder): `sending` "Asking Alice…", `pending`
+   * "Waiting for Alice to answer", `declined` "Alice is still editing", `lapsed` "Alice did not
+   * answer".
+   */
+  askState: (state: 'sending' | AskState, words: { name: string }) => string;
+  /** Why asking failed; `queueFull`: too many tabs wait already. */
+  askFailed: (words: { queueFull: boolean }) => string;
+  /** Button: leave the line (the request ends too). */
+  leaveQueue: string;
+  /** Told to a blocked tab that is not in line: how many others wait. */
+  othersWaiting: (words: { count: number }) => string;
+
+  // The holder's side.
+  /** Labels the holder's prompt: "Bob asks to edit this page". */
+  askedBy: (words: { name: string }) => string;
+  /** The asker's note, as the prompt quotes it. */
+  askedNote: (words: { name: string; message: string }) => string;
+  /** Everyone in line, first first: "Bob and Carol are waiting". */
+  waitingInLine: (words: { names: readonly string[] }) => string;
+  /** Button: give the page to the one who asked (to the first in line when nobody asks). */
+  handOver: string;
+  /** Button: decline the request, or answer the idle warning. */
+  keepEditing: string;
+  /** Told to the holder when "Hand over" did not go through (`onHandOver` threw, or offline). */
+  handOverFailed: string;
+  /** Labels the idle warning. */
+  idleTitle: string;
+  /** The idle warning's countdown, every second: "This page will be released in 60 seconds." */
+  idleCountdown: (words: { seconds: number }) => string;
 }
 
 function sinceSuffix({ time, relative }: LockOverlayHolderWords): string {
@@ -85,10 +131,22 @@ function sinceSuffix({ time, relative }: LockOverlayHolderWords): string {
 /** The English words `<LockOverlay />` uses when `messages` does not replace them. */
 export const defaultLockOverlayMessages: LockOverlayMessages = {
   lockedBy: (words) => `${words.name} has been editing this page${sinceSuffix(words)}`,
-  lockedDescription: ({ canTakeOver }) =>
-    canTakeOver
+  lockedDescription: ({ name, canTakeOver, canAsk, inLine }) => {
+    // In line, the page is handed to this tab when its turn comes: nothing reloads.
+    if (inLine) {
+      return canTakeOver
+        ? `You get the page when ${name} hands it over or leaves. You can also go back, or take the page over.`
+        : `You get the page when ${name} hands it over or leaves. You can also go back.`;
+    }
+    if (canAsk) {
+      return canTakeOver
+        ? 'You can ask them to hand it over, wait until they are done, go back, or take the page over. Taking over discards their unsaved changes.'
+        : 'You can ask them to hand it over, wait until they are done or go back.';
+    }
+    return canTakeOver
       ? 'You can wait until they are done, go back, or take the page over. Taking over discards their unsaved changes.'
-      : 'You can wait until they are done or go back. The page reloads once it is free.',
+      : 'You can wait until they are done or go back. The page reloads once it is free.';
+  },
   lockedBySelf: (words) => `You are editing this page in another tab${sinceSuffix(words)}`,
   lockedBySelfDescription:
     'Edit here instead to move the lock to this tab; the other tab becomes read-only.',
@@ -104,6 +162,10 @@ export const defaultLockOverlayMessages: LockOverlayMessages = {
         return 'The connection to the server was lost, so this page is no longer reserved for you.';
       case 'released':
         return 'This page was released and is no longer reserved for you.';
+      case 'handed-over':
+        return `You handed this page to ${name}.`;
+      case 'idle':
+        return 'This page was released because you were away.';
     }
   },
   lostDescription: (reason) =>
@@ -133,4 +195,54 @@ export const defaultLockOverlayMessages: LockOverlayMessages = {
   editHereInstead: 'Edit here instead',
   reload: 'Reload',
   retry: 'Retry',
+  askToEdit: 'Ask to edit',
+  askAgain: 'Ask again',
+  askNoteLabel: ({ name }) => `Note for ${name} (optional)`,
+  placeInLine: ({ place }) => (place === 1 ? 'You are next' : `${englishOrdinal(place)} in line`),
+  askState: (state, { name }) => {
+    switch (state) {
+      case 'sending':
+        return `Asking ${name}…`;
+      case 'pending':
+        return `Waiting for ${name} to answer`;
+      case 'declined':
+        return `${name} is still editing`;
+      case 'lapsed':
+        return `${name} did not answer`;
+    }
+  },
+  askFailed: ({ queueFull }) =>
+    queueFull
+      ? 'Too many people are waiting for this page. Try again later.'
+      : 'Your request did not reach the server. Try again.',
+  leaveQueue: 'Leave the line',
+  othersWaiting: ({ count }) =>
+    count === 1
+      ? '1 person is waiting to edit this page.'
+      : `${count} people are waiting to edit this page.`,
+  askedBy: ({ name }) => `${name} asks to edit this page`,
+  askedNote: ({ message }) => `“${message}”`,
+  waitingInLine: ({ names }) =>
+    `${englishList(names)} ${names.length === 1 ? 'is' : 'are'} waiting`,
+  handOver: 'Hand over',
+  keepEditing: 'Keep editing',
+  handOverFailed: 'The page could not be handed over. Try again.',
+  idleTitle: 'Are you still editing?',
+  idleCountdown: ({ seconds }) =>
+    `This page will be released in ${seconds} ${seconds === 1 ? 'second' : 'seconds'}.`,
 };
+
+const ENGLISH_ORDINAL_SUFFIXES: Partial<Record<number, string>> = { 1: 'st', 2: 'nd', 3: 'rd' };
+
+/** 1st, 2nd, 3rd, 4th … 11th, 12th, 13th … 21st. */
+function englishOrdinal(n: number): string {
+  const lastTwo = n % 100;
+  if (lastTwo >= 11 && lastTwo <= 13) return `${n}th`;
+  return `${n}${ENGLISH_ORDINAL_SUFFIXES[n % 10] ?? 'th'}`;
+}
+
+/** "Bob", "Bob and Carol", "Bob, Carol and Dan". */
+function englishList(names: readonly string[]): string {
+  if (names.length <= 1) return names.join('');
+  return `${names.slice(0, -1).join(', ')} and ${names[names.length - 1]}`;
+}

@@ -14,6 +14,7 @@ import {
 } from './lock-overlay-context';
 import type { LockOverlayAction } from './lock-overlay-view';
 import { makeReadOnly } from './read-only';
+import { useKeepEditingOnInput } from './use-keep-editing';
 
 /**
  * The wrapped editor. Always rendered, in the same place, so the editor never remounts and keeps
@@ -21,11 +22,14 @@ import { makeReadOnly } from './read-only';
  * lock it stays selectable (so the user can copy their text) but read-only: its fields are marked
  * `readonly` / `aria-readonly`, its buttons `aria-disabled`, it carries `data-read-only` (the
  * stylesheet dims the fields), and edits are cancelled. All of it is given back when the lock is.
+ * While this tab holds the lock, typing, input and pointer presses in it count as "still editing"
+ * (`lock.keepEditing()`, at most once a second), which holds off the idle release.
  */
 export function LockOverlayContent(props: HTMLAttributes<HTMLDivElement>): ReactNode {
   const context = useLockOverlayContext(CONTENT_NAME);
   const { mode, contentRef } = context;
   const readOnly = mode === 'read-only';
+  useKeepEditingOnInput(contentRef, context.lock);
   useEffect(() => {
     const content = contentRef.current;
     if (readOnly && content) return makeReadOnly([content]);

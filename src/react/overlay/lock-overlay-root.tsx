@@ -17,6 +17,7 @@ import type { PageLockState } from '../types';
 import { usePageLock } from '../use-page-lock';
 import { classNames, LOCK_OVERLAY_PARTS, LockOverlayContext } from './lock-overlay-context';
 import { defaultLockOverlayMessages, type LockOverlayMessages } from './lock-overlay-messages';
+import { holderPromptOf, idleWarningText, secondsUntil } from './lock-overlay-queue-view';
 import {
   buildLockOverlayView,
   type LockOverlayView,
@@ -24,6 +25,8 @@ import {
   overlayStateOf,
 } from './lock-overlay-view';
 import { makeReadOnly, marker } from './read-only';
+import { useKeepEditingOnInput } from './use-keep-editing';
+import { usePendingGuard } from './use-pending-guard';
 import { useServerClock } from './use-server-clock';
 
 export interface LockOverlayRootProps {
@@ -60,7 +63,11 @@ export interface LockOverlayRootProps {
   timeZone?: string;
   /** Added to the root element's class names. */
   className?: string;
-  /** The parts: `<LockOverlayContent>` and `<LockOverlayPanel>`, in the order you want them. */
+  /**
+   * The parts: `<LockOverlayContent>` and `<LockOverlayPanel>` (and, for ask to edit and idle
+   * release, `<LockOverlayAsk>` inside the panel, `<LockOverlayHolderPrompt>` and
+   * `<LockOverlayIdleWarning>` beside the content), in the order you want them.
+   */
   children?: ReactNode;
 }
 
@@ -141,6 +148,8 @@ function RootFor(props: LockOverlayRootProps & { lock: PageLockState }): ReactNo
   const rootRef = useRef<HTMLDivElement>(null);
   const contentRef = useRef<HTMLDivElement>(null);
   useRestOfPage(rootRef, scope === 'page' ? mode : 'hidden');
+  // Over the whole page, the page is the editor: input anywhere in it counts.
+  useKeepEditingOnInput(scope === 'page' ? 'document' : noTarget, lock);
   const announcement = useAnnouncement(view, lock, messages);
   const isClient = useIsClient();
 
@@ -156,6 +165,8 @@ function RootFor(props: LockOverlayRootProps & { lock: PageLockState }): ReactNo
       <LockOverlayContext.Provider
         value={{
           view,
+          lock,
+          messages,
           mode,
           scope,
           titleId,
@@ -204,38 +215,35 @@ function useRestOfPage(
   }, [rootRef, mode]);
 }
 
-/** Runs one async action at a time, so a double click does not take over twice. */
-function usePendingGuard(): { busy: boolean; run: (action: () => Promise<unknown>) => void } {
-  const [busy, setBusy] = useState(false);
-  const running = useRef(false);
-  return {
-    busy,
-    run: (action) => {
-      if (running.current) return;
-      running.current = true;
-      setBusy(true);
-      const done = () => {
-        running.current = false;
-        setBusy(false);
-      };
-      // A refused takeover shows in the lock state itself; here it only re-enables the button.
-      action().then(done, done);
-    },
-  };
-}
+const noTarget = { current: null };
 
-/** What the live region says: the overlay's message, or that editing is possible again. */
+/**
+ * What the live region says: the overlay's message, or that editing is possible again; to the
+ * holder, the idle warning (with the seconds left when it appeared: a countdown announced every
+ * second would drown everything else) or who asks to edit.
+ */
 function useAnnouncement(
   view: LockOverlayView | null,
   lock: PageLockState,
   messages: LockOverlayMessages,
 ): string {
   const [hasShown, setHasShown] = useState(false);
+  const [idleWarning, setIdleWarning] = useState<{ at: number; text: string } | null>(null);
   // Set during render (React's pattern for state derived from props), not in an effect, so the
   // first render after the overlay goes away already announces it. The quiet check on opening
   // does not count: every page load would end with "You can edit this page now".
   if (view !== null && view.state !== 'checking' && !hasShown) setHasShown(true);
+  const releaseAt = lock.status === 'held' ? lock.idleReleaseAt : null;
+  if (releaseAt !== null && idleWarning?.at !== releaseAt) {
+    const seconds = secondsUntil(releaseAt, Date.now() + lock.serverTimeOffset);
+    setIdleWarning({ at: releaseAt, text: idleWarningText(messages, seconds) });
+  }
   if (view) return view.announcement;
+  const prompt = holderPromptOf(lock, messages);
+  // Once a prompt was said, its end is not "You can edit this page now": the holder always could.
+  if ((releaseAt !== null || prompt) && hasShown) setHasShown(false);
+  if (releaseAt !== null && idleWarning?.at === releaseAt) return idleWarning.text;
+  if (prompt) return prompt.title;
   return hasShown && lock.status === 'held' ? messages.editingNow : '';
 }
 

@@ -157,7 +157,12 @@ export function buildLockOverlayView(input: {
   let description = '';
   let actions: LockOverlayAction[] = [];
   if (state === 'locked') {
-    description = messages.lockedDescription({ ...words, canTakeOver: lock.canTakeOver });
+    description = messages.lockedDescription({
+      ...words,
+      canTakeOver: lock.canTakeOver,
+      canAsk: lock.canAsk,
+      inLine: lock.place !== null,
+    });
     actions = lock.canTakeOver
       ? [goBack, action('take-over', messages.takeOver, handlers.takeOver, true)]
       : [{ ...goBack, primary: true }];

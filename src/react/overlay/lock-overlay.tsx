@@ -2,7 +2,10 @@
 
 import type { ReactNode } from 'react';
 import type { LockUser } from '../../protocol/protocol';
+import { LockOverlayAsk } from './lock-overlay-ask';
 import { LOCK_OVERLAY_PARTS, useLockOverlayContext } from './lock-overlay-context';
+import { LockOverlayHolderPrompt } from './lock-overlay-holder-prompt';
+import { LockOverlayIdleWarning } from './lock-overlay-idle-warning';
 import { LockOverlayPanel } from './lock-overlay-panel';
 import {
   LockOverlayActions,
@@ -48,13 +51,18 @@ export interface LockOverlayProps extends Omit<LockOverlayRootProps, 'scope' | '
  * and since when, Go back, Take over (when allowed), Edit here instead (for this user's other
  * tab); after a lost lock, what happened, with the editor's content still visible, read-only;
  * when the server could not be asked, why (offline, not signed in, not allowed, no lock route,
- * server error) with Retry. Shows nothing while this tab holds the lock. While the first answer
- * of a lock acquired on mount is on its way (`isChecking`), the editor is inert under a quiet
- * "Checking who is editing…" (no focus moved), so nothing typed freezes under a late overlay; an
- * editor that focuses itself on mount should do so once `status` is `held`.
+ * server error) with Retry. Where the server supports it, a blocked user can ask to edit (with a
+ * note) and wait in line; the holder is asked, beside the editor and without blocking it, to
+ * hand over or keep editing; with `idleTimeout`, an idle holder is asked "Are you still
+ * editing?" before the page is released. Otherwise it shows nothing while this tab holds the
+ * lock. While the first answer of a lock acquired on mount is on its way (`isChecking`), the
+ * editor is inert under a quiet "Checking who is editing…" (no focus moved), so nothing typed
+ * freezes under a late overlay; an editor that focuses itself on mount should do so once
+ * `status` is `held`.
  *
  * The ready-made composition of the parts (`LockOverlayRoot`, `LockOverlayContent`,
- * `LockOverlayPanel`, `LockOverlayTitle`, `LockOverlayDescription`, `LockOverlayActions`).
+ * `LockOverlayPanel`, `LockOverlayTitle`, `LockOverlayDescription`, `LockOverlayAsk`,
+ * `LockOverlayActions`, `LockOverlayIdleWarning`, `LockOverlayHolderPrompt`).
  * Without a `lock` prop it shows `usePageLock()` of the enclosing `<PageLockProvider
  * resourceId>`. Style it with `page-lock/styles.css` (CSS custom properties `--page-lock-*`), or
  * with your own rules on the `page-lock-overlay*` class names and `data-state` / `data-mode`
@@ -87,16 +95,33 @@ function Layout(props: LockOverlayProps & { wrapsChildren: boolean }): ReactNode
       {view?.holder && <Avatar holder={view.holder} view={view} render={props.renderAvatar} />}
       <LockOverlayTitle>{draw(props.renderMessage)}</LockOverlayTitle>
       <LockOverlayDescription>{draw(props.renderDescription)}</LockOverlayDescription>
+      <LockOverlayAsk />
       <LockOverlayActions>{draw(props.renderActions)}</LockOverlayActions>
     </LockOverlayPanel>
   );
-  if (!props.wrapsChildren) return panel;
+  // The holder's prompts sit before the editor, blocking nothing (each draws nothing when not
+  // needed).
+  const prompts = (
+    <>
+      <LockOverlayIdleWarning />
+      <LockOverlayHolderPrompt />
+    </>
+  );
+  if (!props.wrapsChildren) {
+    return (
+      <>
+        {prompts}
+        {panel}
+      </>
+    );
+  }
   // The notice and the read-only banner sit before the editor, the block (and the quiet
-  // "checking" status) after it, over it; both slots stay in place (empty ones included) so
+  // "checking" status) after it, over it; every slot stays in place (empty ones included) so
   // React never remounts the editor when the overlay comes or goes.
   const inFront = mode === 'notice' || mode === 'read-only';
   return (
     <>
+      {prompts}
       {inFront ? panel : null}
       <LockOverlayContent>{props.children}</LockOverlayContent>
       {inFront ? null : panel}

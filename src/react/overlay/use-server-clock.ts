@@ -6,15 +6,20 @@ import { useEffect, useState } from 'react';
 export const SERVER_CLOCK_TICK_MS = 15_000;
 
 /**
- * The server's current time (`Date.now() + serverTimeOffset`), re-rendering every
- * {@link SERVER_CLOCK_TICK_MS} while `active`, and not at all while inactive (no timer runs).
+ * The server's current time (`Date.now() + serverTimeOffset`), re-rendering every `tickMs`
+ * ({@link SERVER_CLOCK_TICK_MS} unless told otherwise; a countdown of seconds asks for 1 000)
+ * while `active`, and not at all while inactive (no timer runs).
  */
-export function useServerClock(serverTimeOffset: number, active: boolean): number {
+export function useServerClock(
+  serverTimeOffset: number,
+  active: boolean,
+  tickMs: number = SERVER_CLOCK_TICK_MS,
+): number {
   const [, setTick] = useState(0);
   useEffect(() => {
     if (!active) return;
-    const interval = setInterval(() => setTick((tick) => tick + 1), SERVER_CLOCK_TICK_MS);
+    const interval = setInterval(() => setTick((tick) => tick + 1), tickMs);
     return () => clearInterval(interval);
-  }, [active]);
+  }, [active, tickMs]);
   return Date.now() + serverTimeOffset;
 }
