@@ -4,7 +4,7 @@ import { type CSSProperties, type ReactNode, useId, useState } from 'react';
 import { expect, userEvent, waitFor, within } from 'storybook/test';
 import { createLockHandlers } from '../src/msw';
 import { PROTOCOL_VERSION, PROTOCOL_VERSION_HEADER } from '../src/protocol/protocol';
-import { LockOverlay, type LockOverlayMessages, type LockOverlayProps } from '../src/react/overlay';
+import { LockOverlay, type LockOverlayProps } from '../src/react/overlay';
 import { PageLockProvider } from '../src/react/page-lock-provider';
 import {
   editorBody,
@@ -14,6 +14,7 @@ import {
   expectPageUsable,
   expectReadOnlyEditor,
 } from './support/checks';
+import { germanMessages } from './support/german-messages';
 import { LockScene, LockStatusLine } from './support/lock-scene';
 import {
   LOCKS_BASE_URL,
@@ -517,40 +518,12 @@ export const NonBlockingNotice: Story = {
   },
 };
 
-const german: Partial<LockOverlayMessages> = {
-  lockedBy: ({ name, time, relative }) =>
-    `${name} bearbeitet diese Seite seit ${time}${relative ? ` (${relative})` : ''}`,
-  lockedDescription: ({ canTakeOver }) =>
-    canTakeOver
-      ? 'Sie können warten, zurückgehen oder die Seite übernehmen. Ungespeicherte Änderungen gehen dabei verloren.'
-      : 'Sie können warten, bis die Seite frei ist, oder zurückgehen. Die Seite lädt neu, sobald sie frei ist.',
-  goBack: 'Zurück',
-  takeOver: 'Übernehmen',
-  avatarAlt: ({ name }) => `Profilbild von ${name}`,
-  checking: 'Wir prüfen, wer gerade bearbeitet…',
-  openedInOtherTab: 'Sie haben diese Seite in einem anderen Tab geöffnet.',
-  openedInOtherTabDescription:
-    'Dort bearbeiten Sie sie jetzt. Ihr Text hier bleibt sichtbar, schreibgeschützt, zum Kopieren.',
-  error: 'Der Sperr-Server ist nicht erreichbar.',
-  errorDescription:
-    'Bearbeiten ist angehalten, bis feststeht, dass niemand sonst die Seite bearbeitet.',
-  notSignedIn: 'Sie sind nicht angemeldet, daher kann die Seite nicht für Sie reserviert werden.',
-  notSignedInDescription:
-    'Melden Sie sich erneut an (in einem anderen Tab, damit hier nichts verloren geht) und versuchen Sie es dann noch einmal.',
-  notAllowed: 'Sie dürfen diese Seite nicht bearbeiten.',
-  notAllowedDescription: 'Gehen Sie zurück oder bitten Sie eine Administratorin um Zugriff.',
-  noLockRoute:
-    'Bearbeiten ist nicht möglich: Diese Seite kann nicht prüfen, wer sie gerade bearbeitet.',
-  noLockRouteDescription:
-    'Die Bearbeitungssperre ist nicht richtig eingerichtet. Bitte wenden Sie sich an die Administration.',
-  serverError: 'Der Sperr-Server hat ein Problem.',
-  unexpectedAnswer: 'Der Sperr-Server hat eine unverständliche Antwort gesendet.',
-  retry: 'Erneut versuchen',
-};
-
-/** Every word replaced through `messages`, times in German through `locale`. */
+/**
+ * Every word replaced through `messages` (the full German set, ask to edit included), times in
+ * German through `locale`.
+ */
 export const GermanMessages: Story = {
-  args: { messages: german, locale: 'de-DE' },
+  args: { messages: germanMessages, locale: 'de-DE' },
   loaders: [aliceHoldsThePage],
   decorators: [
     (Story) => (

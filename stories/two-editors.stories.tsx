@@ -1,17 +1,11 @@
 import type { Meta, StoryObj } from '@storybook/react-vite';
-import { type ReactNode, useId, useRef, useState } from 'react';
+import { type ReactNode, useState } from 'react';
 import { expect, fn, userEvent, waitFor, within } from 'storybook/test';
 import type { LockAdapter } from '../src/core/adapter';
 import { createMemoryLockAdapter } from '../src/memory/memory-adapter';
 import { createMemoryLockServer, type MemoryLockServer } from '../src/memory/memory-server';
-import type { LockUser } from '../src/protocol/protocol';
-import { LockOverlay } from '../src/react/overlay';
-import { PageLockProvider } from '../src/react/page-lock-provider';
-import { usePageLock } from '../src/react/use-page-lock';
 import { editorBody, expectEditorUsable } from './support/checks';
-import { LockStatusLine } from './support/lock-scene';
-import { STORY_POLL_INTERVAL } from './support/lock-world';
-import { PageEditor } from './support/page-editor';
+import { EditorPane } from './support/editor-pane';
 import { alice, bob } from './support/users';
 
 /** Two people, one memory lock server: Bob may take the page over, Alice may not. */
@@ -36,72 +30,6 @@ async function twoEditorsLoader(context: { id: string }): Promise<{ world: TwoEd
       onBobAvailable: fn().mockName('bob.onAvailable'),
     },
   };
-}
-
-/** Release (stay on the page, give the lock back) and Close tab (leave the page). */
-function PaneToolbar(props: { onClose: () => void }): ReactNode {
-  const { status, release } = usePageLock();
-  return (
-    <div className="story-toolbar">
-      <button type="button" onClick={() => void release()} disabled={status !== 'held'}>
-        Release
-      </button>
-      <button type="button" onClick={props.onClose}>
-        Close tab
-      </button>
-    </div>
-  );
-}
-
-/** Hands the pane the lock's `acquire`, for its `onAvailable`. */
-function ExposeAcquire(props: { into: { current: (() => void) | null } }): null {
-  props.into.current = usePageLock().acquire;
-  return null;
-}
-
-/**
- * One user's browser tab: its own provider, adapter and tab id. Where the library's default
- * `onAvailable` would reload a blocked tab that sees the page free (and the reloaded page would
- * acquire it), this tab acquires at once, so the hand-over shows without leaving the canvas.
- */
-function EditorPane(props: {
-  user: LockUser;
-  adapter: LockAdapter;
-  resourceId: string;
-  onAcquired?: () => void;
-  onAvailable?: () => void;
-}): ReactNode {
-  const headingId = useId();
-  const [open, setOpen] = useState(true);
-  const acquire = useRef<(() => void) | null>(null);
-  const name = props.user.name.split(' ')[0];
-  return (
-    <section className="story-pane" aria-labelledby={headingId}>
-      <h2 id={headingId}>{`${name}'s tab`}</h2>
-      {open ? (
-        <PageLockProvider
-          adapter={props.adapter}
-          resourceId={props.resourceId}
-          clientId={`${props.user.id}-tab`}
-          pollInterval={STORY_POLL_INTERVAL}
-          onAcquired={props.onAcquired}
-          onAvailable={() => {
-            props.onAvailable?.();
-            acquire.current?.();
-          }}
-        >
-          <ExposeAcquire into={acquire} />
-          <PaneToolbar onClose={() => setOpen(false)} />
-          <LockStatusLine />
-          <LockOverlay>
-            <PageEditor label={`${name}'s editor`} />
-          </LockOverlay>
-        </PageLockProvider>
-      ) : (
-        <p>{`${name} closed the tab.`}</p>
-      )}
-    </section>
-  );
 }
 
 /** Alice opens the page first; Bob opens it in his tab once she is editing. */

@@ -8,7 +8,7 @@ import {
   type MemoryLockServerOptions,
 } from '../../src/memory/memory-server';
 import { createLockHandlers } from '../../src/msw';
-import type { LockUser } from '../../src/protocol/protocol';
+import type { AskState, LockUser, Waiter } from '../../src/protocol/protocol';
 import { me } from './users';
 
 /** Where this story's own tab sends its lock requests; MSW answers them in the browser. */
@@ -34,6 +34,16 @@ export interface OtherTab {
   release(resourceId: string): Promise<void>;
   /** What this tab's next refresh would be told: `held`, or why it is `lost`. */
   refresh(resourceId: string): Promise<string>;
+  /** Asks to edit `resourceId` (with a note); returns its place in line. */
+  ask(resourceId: string, message?: string): Promise<number>;
+  /** Its place in line and what became of its request, as its next poll would see them. */
+  placeInLine(resourceId: string): Promise<{ place: number; request: AskState } | 'held'>;
+  /** Leaves the line. */
+  leave(resourceId: string): Promise<void>;
+  /** Who waits for the page this tab holds, as its next refresh would see them. */
+  waiters(resourceId: string): Promise<Waiter[]>;
+  /** Answers the first pending request (or `waiterId`'s) of the page this tab holds. */
+  answer(resourceId: string, answer: 'hand-over' | 'decline', waiterId?: string): Promise<void>;
 }
 
 /** Everything a lock story runs on: a fresh memory lock server and this tab's adapter. */
@@ -147,6 +157,40 @@ function createOtherTab(server: MemoryLockServer, user: LockUser, clientId: stri
       const token = tokens.get(resourceId) ?? fail(`refresh ${resourceId}`, 'not held');
       const answer = await adapter.acquire(resourceId, { clientId, token });
       return answer.status === 'lost' ? answer.reason : answer.status;
+    },
+    async ask(resourceId, message) {
+      if (!adapter.ask) return fail('ask', 'no ask in this adapter');
+      const answer = await adapter.ask(resourceId, { clientId, ...(message ? { message } : {}) });
+      return answer.status === 'queued' ? answer.place : fail(`ask for ${resourceId}`, answer);
+    },
+    async placeInLine(resourceId) {
+      if (!adapter.ask) return fail('ask', 'no ask in this adapter');
+      const answer = await adapter.ask(resourceId, { clientId, renew: true });
+      if (answer.status !== 'queued') {
+        tokens.set(resourceId, answer.token);
+        return 'held';
+      }
+      return { place: answer.place, request: answer.waiter.request };
+    },
+    async leave(resourceId) {
+      if (!adapter.leave) return fail('leave', 'no leave in this adapter');
+      await adapter.leave(resourceId, clientId);
+    },
+    async waiters(resourceId) {
+      const token = tokens.get(resourceId) ?? fail(`refresh ${resourceId}`, 'not held');
+      const answer = await adapter.acquire(resourceId, { clientId, token });
+      return answer.status === 'held' ? (answer.waiters ?? []) : fail(`keep ${resourceId}`, answer);
+    },
+    async answer(resourceId, answer, waiterId) {
+      if (!adapter.answer) return fail('answer', 'no answer in this adapter');
+      const token = tokens.get(resourceId) ?? fail(`answer for ${resourceId}`, 'not held');
+      const waiting = await tab.waiters(resourceId);
+      const id =
+        waiterId ??
+        waiting.find((waiter) => waiter.request === 'pending')?.id ??
+        fail(`answer for ${resourceId}`, 'nobody asks');
+      const outcome = await adapter.answer(resourceId, { token, waiterId: id, answer });
+      if (outcome.status === 'handed-over') tokens.delete(resourceId);
     },
   };
   return tab;

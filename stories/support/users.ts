@@ -18,3 +18,10 @@ export const alice: LockUser = {
 
 /** A third editor, without an avatar. */
 export const bob: LockUser = { id: 'user-bob', name: 'Bob Keller' };
+
+/** A fourth editor, for the line of three. */
+export const carol: LockUser = {
+  id: 'user-carol',
+  name: 'Carol Nguyen',
+  avatarUrl: initialsAvatar('CN', '#1a7f37'),
+};
