@@ -2,7 +2,7 @@
 
 import { LockOverlay, type LockUser, PageLockProvider } from 'page-lock';
 import { pageResourceId } from '../lib/resource-ids';
-import { type EditablePage, EditorForm } from './editor-form';
+import { type EditablePage, EditorForm, type EditorIdleSettings } from './editor-form';
 import { lockAdapter } from './lock-adapter';
 
 export interface PageEditorProps {
@@ -11,13 +11,17 @@ export interface PageEditorProps {
   user: LockUser;
   /** How often the lease is refreshed (ms); the library's default when not given. */
   pollInterval?: number;
+  /** Idle release ("Are you still editing?"); off when not given. */
+  idle?: EditorIdleSettings;
 }
 
 /**
  * The editor of one page, given to one person at a time: the provider acquires `page:N` on
- * mount, and the overlay covers the form (inert) whenever someone else holds it.
+ * mount, and the overlay covers the form (inert) whenever someone else holds it. There the
+ * others can ask to edit and wait in line; the holder is asked to hand the page over, and an
+ * idle holder is asked whether they are still editing.
  */
-export function PageEditor({ page, user, pollInterval }: PageEditorProps) {
+export function PageEditor({ page, user, pollInterval, idle }: PageEditorProps) {
   return (
     <PageLockProvider
       adapter={lockAdapter}
@@ -26,7 +30,7 @@ export function PageEditor({ page, user, pollInterval }: PageEditorProps) {
       pollInterval={pollInterval}
     >
       <LockOverlay backHref="/pages">
-        <EditorForm page={page} />
+        <EditorForm page={page} idle={idle} />
       </LockOverlay>
     </PageLockProvider>
   );

@@ -5,7 +5,7 @@ import {
   type LockService,
   type LockStore,
 } from 'page-lock/server';
-import { dataDir, lockTtl } from './settings';
+import { askTimeout, dataDir, lockTtl, queueGrace } from './settings';
 import { canTakeOver } from './users';
 
 /**
@@ -43,7 +43,11 @@ export interface DemoLockServiceOptions {
   feed?: LockFeed;
 }
 
-/** The demo's lock service over `store`: its take-over policy and event log, and the lease. */
+/**
+ * The demo's lock service over `store`: its take-over policy and event log, the lease, and the
+ * line's timings (`PAGE_LOCK_QUEUE_GRACE_MS`, `PAGE_LOCK_ASK_TIMEOUT_MS`; the library's defaults
+ * when unset).
+ */
 export function createDemoLockService(
   store: LockStore,
   options: DemoLockServiceOptions = {},
@@ -51,6 +55,8 @@ export function createDemoLockService(
   return createLockService({
     store,
     ttl: options.ttl ?? lockTtl(),
+    queueGrace: queueGrace(),
+    askTimeout: askTimeout(),
     ...(options.now ? { now: options.now } : {}),
     ...(options.feed ? { feed: options.feed } : {}),
     canTakeOver,

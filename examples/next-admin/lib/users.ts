@@ -5,11 +5,15 @@ export interface DemoUser extends LockUser {
   role: 'editor' | 'editor-in-chief';
 }
 
-/** The three people of the demo; the sign-in picker offers each of them. */
+/**
+ * The people of the demo; the sign-in picker offers each of them. Four, so a line of three can
+ * wait behind the one editing ("Ask to edit").
+ */
 export const DEMO_USERS: readonly DemoUser[] = [
   { id: 'alice', name: 'Alice', role: 'editor' },
   { id: 'bob', name: 'Bob', role: 'editor' },
   { id: 'carol', name: 'Carol', role: 'editor-in-chief' },
+  { id: 'dan', name: 'Dan', role: 'editor' },
 ];
 
 export function findDemoUser(id: string | undefined): DemoUser | null {

@@ -26,6 +26,8 @@ console.log(`
     2. In another browser (or a private window) sign in as Bob and open "Home" too:
        Bob sees that Alice is editing it, and gets it as soon as Alice leaves.
     3. Sign in as Carol (editor-in-chief) instead of Bob: Carol may take the page over.
+    4. As Bob, press "Ask to edit": Alice can hand the page over, or keep editing.
+       Bob, Carol and Dan asking wait in line, in the order they asked.
 `);
 
 const nextBin = createRequire(import.meta.url).resolve('next/dist/bin/next');

@@ -36,6 +36,11 @@ export interface DemoServerOptions {
    * this URL, which several demo servers can share (each still has its own content database).
    */
   store?: { redisUrl: string } | { postgresUrl: string };
+  /**
+   * More of the demo's settings, added to the server's environment: `PAGE_LOCK_IDLE_MS`,
+   * `PAGE_LOCK_IDLE_WARNING_MS`, `PAGE_LOCK_QUEUE_GRACE_MS`, … (see the demo's README).
+   */
+  env?: Readonly<Record<string, string>>;
 }
 
 export async function startDemoServer(options: DemoServerOptions = {}): Promise<DemoServer> {
@@ -50,7 +55,8 @@ export async function startDemoServer(options: DemoServerOptions = {}): Promise<
     PAGE_LOCK_POSTGRES_URL:
       options.store && 'postgresUrl' in options.store ? options.store.postgresUrl : undefined,
   };
-  const start = () => startNext(port, dataDir, timing, store);
+  const settings = { ...options.env, ...store };
+  const start = () => startNext(port, dataDir, timing, settings);
   let child = await start();
   return {
     url,
@@ -68,12 +74,15 @@ export async function startDemoServer(options: DemoServerOptions = {}): Promise<
   };
 }
 
-/** The built demo on every address, on the store asked for, whatever the shell has set. */
+/**
+ * The built demo on every address, on the store asked for (and with the settings given),
+ * whatever the shell has set.
+ */
 function startNext(
   port: number,
   dataDir: string,
   timing: { ttlMs: number; pollMs: number },
-  store: { PAGE_LOCK_REDIS_URL: string | undefined; PAGE_LOCK_POSTGRES_URL: string | undefined },
+  settings: Record<string, string | undefined>,
 ): Promise<ChildProcess> {
   return startNextServer({
     cwd: DEMO_DIR,
@@ -84,7 +93,7 @@ function startNext(
       PAGE_LOCK_DATA_DIR: dataDir,
       PAGE_LOCK_TTL_MS: String(timing.ttlMs),
       PAGE_LOCK_POLL_MS: String(timing.pollMs),
-      ...store,
+      ...settings,
     },
   });
 }

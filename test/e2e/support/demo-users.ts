@@ -5,7 +5,7 @@ export interface DemoSite {
   readonly url: string;
 }
 
-export type DemoUserName = 'Alice' | 'Bob' | 'Carol';
+export type DemoUserName = 'Alice' | 'Bob' | 'Carol' | 'Dan';
 
 /**
  * A person at their own browser: a separate context has its own cookies, so its own session.
@@ -62,7 +62,12 @@ export async function serverLockStatus(
   context: BrowserContext,
   server: DemoSite,
   resourceId: string,
-): Promise<{ status: string; lock?: { holder: { name: string }; since: number; fence: number } }> {
+): Promise<{
+  status: string;
+  lock?: { holder: { name: string }; since: number; fence: number };
+  /** How many tabs wait in line for it (absent when none do). */
+  waiting?: number;
+}> {
   const response = await context.request.get(
     `${server.url}/api/locks/${encodeURIComponent(resourceId)}`,
   );

@@ -2,7 +2,7 @@ import { notFound, redirect } from 'next/navigation';
 import { PageEditor } from '../../../components/page-editor';
 import { getPage } from '../../../lib/pages-db';
 import { getSessionUser } from '../../../lib/session';
-import { pollInterval } from '../../../lib/settings';
+import { idleTimeout, idleWarning, pollInterval } from '../../../lib/settings';
 
 export const runtime = 'nodejs';
 export const dynamic = 'force-dynamic';
@@ -24,6 +24,7 @@ export default async function EditPagePage({ params }: { params: Promise<{ id: s
         page={{ id, title, body, version, updatedAt, updatedBy }}
         user={user}
         pollInterval={pollInterval()}
+        idle={{ idleTimeout: idleTimeout(), idleWarning: idleWarning() }}
       />
     </section>
   );
