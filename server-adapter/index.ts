@@ -22,6 +22,8 @@ export {
 export type { LockEvent } from './service/events';
 export {
   type AcquireResult,
+  type AnswerResult,
+  type AskResult,
   createLockService,
   type LockService,
   type LockServiceOptions,
@@ -31,7 +33,7 @@ export {
 } from './service/lock-service';
 /** The lock rules as pure functions, for a custom store with an atomic read-modify-write. */
 export * as lockRules from './store/lock-rules';
-export type { LockStore, StoredLock } from './store/lock-store';
+export type { LockStore, StoredLock, StoredWaiter } from './store/lock-store';
 export { createMemoryLockStore } from './store/memory-store';
 export {
   createRecordLockStore,

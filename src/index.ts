@@ -17,6 +17,7 @@ export {
   type LockFailureKind,
   type LockUser,
   lockFailureOf,
+  type Waiter,
 } from './core/index';
 export type { LockStatusView } from './react/lock-status-hub';
 export * from './react/overlay/index';

@@ -7,6 +7,9 @@
 
 export {
   type AcquireResponse,
+  type AnswerResponse,
+  type AskResponse,
+  type AskState,
   type BatchStatusEntry,
   type BatchStatusResponse,
   type ErrorCode,
@@ -19,15 +22,20 @@ export {
   type LockUser,
   type LostReason,
   type LostResponse,
+  MAX_ASK_MESSAGE_LENGTH,
   MAX_BATCH_IDS,
   MAX_RESOURCE_ID_LENGTH,
   PROTOCOL_VERSION,
   PROTOCOL_VERSION_HEADER,
+  type QueuedResponse,
   type StatusResponse,
+  type Waiter,
 } from '../protocol/protocol';
 export {
   type AcquireRequest,
   type AdapterCallOptions,
+  type AnswerRequest,
+  type AskRequest,
   type LockAdapter,
   LockAdapterError,
   type LockAdapterErrorKind,

@@ -42,6 +42,7 @@ describe('the public surface', () => {
     expect(valueNames(core)).toEqual([
       'LOCK_TOKEN_HEADER',
       'LockAdapterError',
+      'MAX_ASK_MESSAGE_LENGTH',
       'MAX_BATCH_IDS',
       'MAX_RESOURCE_ID_LENGTH',
       'PROTOCOL_VERSION',

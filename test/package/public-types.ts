@@ -1,12 +1,14 @@
 /**
  * Every public type name of each entry, checked by the typecheck (`npx tsc --noEmit -p
  * tsconfig.json`): removing or renaming one fails here. test/package/public-surface.test.ts
- * lists the runtime names. Counts (values + types): page-lock 18 + 16, page-lock/core 8 + 27,
- * page-lock/server 13 + 18.
+ * lists the runtime names. Counts (values + types): page-lock 21 + 17, page-lock/core 9 + 34,
+ * page-lock/server 13 + 21.
  */
 
 import type {
   AcquireResult,
+  AnswerResult,
+  AskResult,
   LockAction,
   LockChange,
   LockEvent,
@@ -24,6 +26,7 @@ import type {
   LockUser as ServerLockUser,
   StatusResult,
   StoredLock,
+  StoredWaiter,
   TakeOverResult,
 } from '../../server-adapter/index';
 
@@ -31,6 +34,11 @@ import type {
   AcquireRequest,
   AcquireResponse,
   AdapterCallOptions,
+  AnswerRequest,
+  AnswerResponse,
+  AskRequest,
+  AskResponse,
+  AskState,
   BatchStatusEntry,
   BatchStatusResponse,
   HttpLockAdapterOptions as CoreHttpLockAdapterOptions,
@@ -39,6 +47,7 @@ import type {
   LockAdapter as CoreLockAdapter,
   LockFailureKind as CoreLockFailureKind,
   LockUser as CoreLockUser,
+  Waiter as CoreWaiter,
   ErrorCode,
   ErrorResponse,
   HeldResponse,
@@ -49,6 +58,7 @@ import type {
   LockRequestHeaders,
   LostReason,
   LostResponse,
+  QueuedResponse,
   ReleaseOptions,
   ReleaseOutcome,
   StatusResponse,
@@ -73,6 +83,7 @@ import type {
   PageLockProviderProps,
   PageLockState,
   PageLockStatus,
+  Waiter,
 } from '../../src/index';
 
 /** One tuple per entry, so every imported name is used (and an unused import is no warning). */
@@ -93,6 +104,7 @@ export type PageLockTypes = [
   PageLockProviderProps,
   PageLockState,
   PageLockStatus,
+  Waiter,
 ];
 
 export type PageLockCoreTypes = [
@@ -123,10 +135,20 @@ export type PageLockCoreTypes = [
   TakeOverRefused,
   TakeOverRequest,
   TakeOverResponse,
+  AnswerRequest,
+  AnswerResponse,
+  AskRequest,
+  AskResponse,
+  AskState,
+  QueuedResponse,
+  CoreWaiter,
 ];
 
 export type PageLockServerTypes = [
   AcquireResult,
+  AnswerResult,
+  AskResult,
+  StoredWaiter,
   LockAction,
   LockChange,
   LockEvent,
