@@ -212,7 +212,7 @@ describe('the race auditor, on the line', () => {
       queued(1, 'w1', 1_001, 1_030),
       // Worker 1's place lapsed at 1 041; a grant to it at 1 050 is a grant to a departed waiter.
       passed(1, 3, 1_050),
-      { type: 'handed', worker: 1, resourceId: page, waiterId: 'w9', fence: 3, at: 1_050 },
+      { type: 'handed', worker: 1, resourceId: page, waiterId: 'w2', fence: 3, at: 1_050 },
     ]);
     expect(audit.orderViolations).toBe(1);
     expect(audit.departedGrants).toBe(1);

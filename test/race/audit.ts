@@ -240,20 +240,22 @@ function auditLine(
         `${pass.resourceId}: fence ${pass.fence} went to ${pass.clientId} at ${pass.at}, whose place had lapsed at ${departedAt}`,
       );
     }
-    // The place the tab was granted by: its last `queued` answer before the pass.
-    const own = (waiterOfClient.get(key(pass.resourceId, pass.clientId)) ?? [])
-      .filter((q) => q.at <= pass.at)
-      .at(-1);
     const named = handed.get(key(pass.resourceId, String(pass.fence)));
     if (named !== undefined) {
-      if (own && own.waiterId !== named) {
+      // A waiter id names one tab's place for good: the grant must be that tab's.
+      const namedTab = placesByWaiter.get(key(pass.resourceId, named))?.[0]?.clientId;
+      if (namedTab !== undefined && namedTab !== pass.clientId) {
         wrongHandOvers++;
         problems.push(
-          `${pass.resourceId}: fence ${pass.fence} was handed to waiter ${named} but went to ${own.waiterId}`,
+          `${pass.resourceId}: fence ${pass.fence} was handed to waiter ${named} (tab ${namedTab}) but went to tab ${pass.clientId}`,
         );
       }
       continue;
     }
+    // The place the tab was granted by: its last `queued` answer before the pass.
+    const own = (waiterOfClient.get(key(pass.resourceId, pass.clientId)) ?? [])
+      .filter((q) => q.at <= pass.at)
+      .at(-1);
     if (!own) continue;
     for (const [waiterKey, places] of placesByWaiter) {
       if (!waiterKey.startsWith(`${pass.resourceId}\n`)) continue;

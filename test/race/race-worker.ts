@@ -379,8 +379,9 @@ async function main(): Promise<void> {
           at: stamp.returned(result),
           outcome,
         });
-        // A blocked tab asks to edit now and then, and waits in line.
-        if (result.status === 'locked' && !result.isSelf && store.ask && random() < 0.5) {
+        // A blocked tab asks to edit now and then, and waits in line; not on the expiry-only page: there leases must also lapse with nobody waiting.
+        const mayAsk = store.ask !== undefined && resourceId !== expiryOnlyResource;
+        if (result.status === 'locked' && !result.isSelf && mayAsk && random() < 0.5) {
           await ask(resourceId, clientId, key, false);
         }
       }

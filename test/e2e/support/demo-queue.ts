@@ -91,19 +91,26 @@ export async function recordClick(page: Page, name: string): Promise<() => Promi
 export function watchHolders(context: BrowserContext, server: DemoSite, resourceId: string) {
   const holders: (string | null)[] = [];
   let running = true;
+  const look = async () => {
+    const { lock } = await serverLockStatus(context, server, resourceId);
+    const holder = lock?.holder.name ?? null;
+    if (holders.length === 0 || holders.at(-1) !== holder) holders.push(holder);
+  };
   const done = (async () => {
     while (running) {
-      const { lock } = await serverLockStatus(context, server, resourceId);
-      const holder = lock?.holder.name ?? null;
-      if (holders.length === 0 || holders.at(-1) !== holder) holders.push(holder);
+      await look();
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
   })();
   return {
-    /** Stops watching; resolves with the holders seen. */
+    /**
+     * Stops watching; resolves with the holders seen, the current one included (one last look:
+     * on a busy machine the loop's previous look may predate the change just awaited).
+     */
     async stop(): Promise<(string | null)[]> {
       running = false;
       await done;
+      await look();
       return holders;
     },
   };
