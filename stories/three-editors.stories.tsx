@@ -4,7 +4,7 @@ import { expect, userEvent, waitFor, within } from 'storybook/test';
 import type { LockAdapter } from '../src/core/adapter';
 import { createMemoryLockAdapter } from '../src/memory/memory-adapter';
 import { createMemoryLockServer, type MemoryLockServer } from '../src/memory/memory-server';
-import { editorBody, expectEditorUsable } from './support/checks';
+import { editorBody, expectEditorUsable, statusOf } from './support/checks';
 import { EditorPane } from './support/editor-pane';
 import { alice, bob, carol } from './support/users';
 
@@ -90,13 +90,6 @@ function panes(canvasElement: HTMLElement) {
     bob: () => canvas.getByRole('region', { name: "Bob's tab" }),
     carol: () => canvas.getByRole('region', { name: "Carol's tab" }),
   };
-}
-
-async function statusOf(pane: HTMLElement, status: string): Promise<void> {
-  await waitFor(
-    () => expect(within(pane).getByTestId('lock-status')).toHaveAttribute('data-status', status),
-    { timeout: 5_000 },
-  );
 }
 
 /** The place and request a waiting pane's panel says. */

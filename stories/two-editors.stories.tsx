@@ -4,7 +4,7 @@ import { expect, fn, userEvent, waitFor, within } from 'storybook/test';
 import type { LockAdapter } from '../src/core/adapter';
 import { createMemoryLockAdapter } from '../src/memory/memory-adapter';
 import { createMemoryLockServer, type MemoryLockServer } from '../src/memory/memory-server';
-import { editorBody, expectEditorUsable } from './support/checks';
+import { editorBody, expectEditorUsable, statusOf } from './support/checks';
 import { EditorPane } from './support/editor-pane';
 import { alice, bob } from './support/users';
 
@@ -89,13 +89,6 @@ function panes(canvasElement: HTMLElement) {
     alice: () => canvas.getByRole('region', { name: "Alice's tab" }),
     bob: () => canvas.getByRole('region', { name: "Bob's tab" }),
   };
-}
-
-async function statusOf(pane: HTMLElement, status: string): Promise<void> {
-  await waitFor(
-    () => expect(within(pane).getByTestId('lock-status')).toHaveAttribute('data-status', status),
-    { timeout: 5_000 },
-  );
 }
 
 /** Alice is editing (and types `aliceTypes`), then Bob opens the page and is blocked by her. */

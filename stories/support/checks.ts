@@ -121,3 +121,11 @@ export async function expectEditorUsable(canvasElement: HTMLElement): Promise<vo
   await userEvent.keyboard(' Closed on holidays.');
   await expect(body.value).toMatch(/Closed on holidays\.$/);
 }
+
+/** Waits until a multi-editor story's pane shows the lock `status` on its status line. */
+export async function statusOf(pane: HTMLElement, status: string): Promise<void> {
+  await waitFor(
+    () => expect(within(pane).getByTestId('lock-status')).toHaveAttribute('data-status', status),
+    { timeout: 5_000 },
+  );
+}
