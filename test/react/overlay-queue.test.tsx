@@ -439,6 +439,16 @@ describe('the idle warning', () => {
     expect(lock.keepEditing).toHaveBeenCalledOnce();
   });
 
+  it('tells its Keep editing from the request prompt’s, when both show', () => {
+    render(<Editor lock={heldWith([waiter(bob)], { idleReleaseAt: serverNow() + 60_000 })} />);
+    const buttons = screen.getAllByRole('button', { name: 'Keep editing' });
+    const description = (button: HTMLElement) =>
+      document.getElementById(button.getAttribute('aria-describedby') ?? '')?.textContent;
+    expect(buttons.map(description)).toEqual(
+      expect.arrayContaining(['Bob asks to edit this page', 'Are you still editing?']),
+    );
+  });
+
   it('runs no timer while there is no warning', () => {
     vi.useFakeTimers();
     render(<Editor lock={lockState()} />);

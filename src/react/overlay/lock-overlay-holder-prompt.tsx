@@ -78,6 +78,7 @@ export function LockOverlayHolderPrompt(props: HTMLAttributes<HTMLElement>): Rea
           <button
             {...button}
             data-action="keep-editing"
+            aria-describedby={titleId}
             onClick={() =>
               pending.run(() => {
                 setHandingOver(false);

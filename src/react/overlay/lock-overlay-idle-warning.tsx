@@ -50,6 +50,8 @@ export function LockOverlayIdleWarning(props: HTMLAttributes<HTMLElement>): Reac
           data-action="keep-editing"
           data-state="idle"
           data-primary=""
+          // The holder prompt has a "Keep editing" too: each says which question it answers.
+          aria-describedby={titleId}
           onClick={() => lock.keepEditing()}
         >
           {messages.keepEditing}
