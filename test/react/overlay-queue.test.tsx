@@ -18,55 +18,13 @@ import {
   LockOverlayTitle,
 } from '../../src/react/overlay';
 import type { PageLockState } from '../../src/react/types';
+import { lockState, MINUTE, me, SINCE, serverOffset } from './overlay-lock-state';
 
 const alice: LockUser = { id: 'u-alice', name: 'Alice' };
 const bob: LockUser = { id: 'u-bob', name: 'Bob' };
 const carol: LockUser = { id: 'u-carol', name: 'Carol' };
-const me: LockUser = { id: 'u-me', name: 'Me' };
 
-const SINCE = Date.UTC(2026, 10, 26, 10, 42);
-const MINUTE = 60_000;
-/** The server's clock reads five minutes after SINCE, whatever the local clock says. */
-const serverOffset = () => SINCE + 5 * MINUTE - Date.now();
 const serverNow = () => Date.now() + serverOffset();
-
-/** A lock state as `usePageLock` returns it, with spies for the actions. */
-function lockState(overrides: Partial<PageLockState> = {}): PageLockState {
-  return {
-    status: 'held',
-    isChecking: false,
-    resourceId: 'page:42',
-    holder: me,
-    since: SINCE,
-    expiresAt: SINCE + 90_000,
-    lock: null,
-    isOwner: true,
-    isSelf: false,
-    canTakeOver: false,
-    reason: null,
-    token: 'token-1',
-    fence: 1,
-    error: null,
-    serverTimeOffset: serverOffset(),
-    requests: [],
-    place: null,
-    askState: null,
-    waiting: 0,
-    idleReleaseAt: null,
-    canAsk: false,
-    acquire: vi.fn(),
-    release: vi.fn(async () => {}),
-    takeOver: vi.fn(async () => {}),
-    retry: vi.fn(),
-    recheck: vi.fn(async () => {}),
-    ask: vi.fn(),
-    leaveQueue: vi.fn(),
-    handOver: vi.fn(async () => {}),
-    decline: vi.fn(async () => {}),
-    keepEditing: vi.fn(),
-    ...overrides,
-  };
-}
 
 const blockedByAlice = (overrides: Partial<PageLockState> = {}) =>
   lockState({
