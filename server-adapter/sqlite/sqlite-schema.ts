@@ -22,11 +22,16 @@ export function checkTableName(table: unknown): string {
  *   resource_id TEXT PRIMARY KEY NOT NULL,
  *   fence       INTEGER NOT NULL,        -- the last fence granted
  *   lock        TEXT,                    -- the current grant as JSON (live or lapsed), or NULL
- *   expires_at  INTEGER,                 -- the grant's expiresAt, for list(); NULL with no grant
+ *   expires_at  INTEGER,                 -- the grant's expiresAt; NULL with no grant
  *   endings     TEXT NOT NULL DEFAULT '[]' -- the last few endings as JSON
  * );
- * CREATE INDEX IF NOT EXISTS page_lock_expires_at ON page_lock (expires_at);
+ * DROP INDEX IF EXISTS page_lock_expires_at;
  * ```
+ *
+ * `expires_at` has no index (0.1.0 made one; the DDL drops it): every refresh
+ * moves `expires_at`, and keeping an index on it wrote a second page per refresh, a third of a
+ * refresh's cost. Only `list()` (an admin screen) filters on it without the primary key, and
+ * it reads every row either way.
  */
 export function lockTableDdl(table: string): string {
   return `
@@ -37,6 +42,6 @@ export function lockTableDdl(table: string): string {
       expires_at INTEGER,
       endings TEXT NOT NULL DEFAULT '[]'
     );
-    CREATE INDEX IF NOT EXISTS "${table}_expires_at" ON "${table}" (expires_at);
+    DROP INDEX IF EXISTS "${table}_expires_at";
   `;
 }

@@ -213,6 +213,34 @@ describe('createSqliteLockStore', () => {
     await store.close();
   });
 
+  it('drops the expires_at index 0.1.0 made, keeping the rows it finds', async () => {
+    const filename = join(dir, 'locks.db');
+    const old = new Database(filename);
+    old.exec(`
+      CREATE TABLE page_lock (resource_id TEXT PRIMARY KEY NOT NULL, fence INTEGER NOT NULL,
+        lock TEXT, expires_at INTEGER, endings TEXT NOT NULL DEFAULT '[]');
+      CREATE INDEX page_lock_expires_at ON page_lock (expires_at);
+      INSERT INTO page_lock VALUES ('page:9', 4, NULL, NULL, '[]');`);
+    old.close();
+    const indexes = () => {
+      const db = new Database(filename, { readonly: true });
+      const names = db
+        .prepare(`SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'page_lock'`)
+        .all()
+        .map((row) => (row as { name: string }).name);
+      db.close();
+      return names;
+    };
+    expect(indexes()).toContain('page_lock_expires_at');
+
+    const store = createSqliteLockStore({ filename });
+    const granted = await store.acquire({ ...acquireInput, resourceId: 'page:9' });
+    // The fence went on from the row that was there.
+    expect(granted).toMatchObject({ outcome: 'granted', lock: { fence: 5 } });
+    expect(indexes()).not.toContain('page_lock_expires_at');
+    await store.close();
+  });
+
   it('closes a database it opened, and leaves the application’s own open', async () => {
     const database = new Database(join(dir, 'app.db'));
     await createSqliteLockStore({ database }).close();
