@@ -207,6 +207,23 @@ export async function refreshRows(options: {
         anchorName: 'raw `UPDATE … WHERE id = $1 AND token = $2 RETURNING`',
         anchor: pgAnchor,
       });
+      // The store runs its refresh as a named (prepared) statement; the same for the anchor.
+      const [pgOursAgain, pgNamed] = await pair(
+        op,
+        (i) => {
+          const r = i % RESOURCES;
+          const values = [`bench:${r}`, `token-${r}`, Date.now() + TTL];
+          return pool.query({ name: `bench_raw_update_${process.pid}`, text: update, values });
+        },
+        rounds,
+        ms,
+      );
+      rows.push({
+        name: 'Postgres store refresh',
+        ours: pgOursAgain,
+        anchorName: 'the same raw `UPDATE … RETURNING`, prepared (named)',
+        anchor: pgNamed,
+      });
     }
 
     if (process.env.PAGE_LOCK_REDIS_URL) {

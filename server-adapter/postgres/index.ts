@@ -20,5 +20,6 @@ export {
   type PostgresLockStore,
   type PostgresLockStoreClock,
   type PostgresLockStoreOptions,
+  type PostgresNamedQuery,
   type PostgresQueryResult,
 } from './postgres-store';

@@ -32,9 +32,18 @@ export interface PostgresLockConnection {
   off?(event: 'error', listener: (error: Error) => void): unknown;
 }
 
+/** A query as `pg` takes it with a `name`: prepared once per connection, then only executed. */
+export interface PostgresNamedQuery {
+  name: string;
+  text: string;
+  values: unknown[];
+}
+
 /** What the store needs of a pool: a `pg` `Pool` is one, as are pools with its API. */
 export interface PostgresLockPool {
   query(text: string, values?: unknown[]): Promise<PostgresQueryResult>;
+  /** Named (prepared) statements; used unless the option `preparedStatements` is false. */
+  query(query: PostgresNamedQuery): Promise<PostgresQueryResult>;
   connect(): Promise<PostgresLockConnection>;
 }
 
@@ -64,6 +73,13 @@ export interface PostgresLockStoreOptions {
    * store error (a 500) instead of holding a pooled connection until the pool runs dry.
    */
   lockTimeoutMs?: number;
+  /**
+   * Whether the refresh and the reads run as named prepared statements (default true): planned
+   * once per connection instead of at every call, which is most of a refresh's cost on the
+   * server. Set false behind a pooler that cannot keep them, such as PgBouncer in transaction
+   * mode before 1.21 (`max_prepared_statements`).
+   */
+  preparedStatements?: boolean;
 }
 
 /**
@@ -297,9 +313,20 @@ export function createPostgresLockStore(options: PostgresLockStoreOptions): Post
 
   const explain = (error: unknown): unknown => explained(error, table.text, lockTimeoutMs);
 
+  const prepared = options.preparedStatements ?? true;
+  if (typeof prepared !== 'boolean') {
+    throw new Error('[page-lock] [postgres] Option "preparedStatements" must be true or false');
+  }
+  const names = new Map<string, string>();
   const query = async (text: string, values: unknown[]): Promise<PostgresQueryResult> => {
     try {
-      return await pool.query(text, values);
+      if (!prepared) return await pool.query(text, values);
+      let name = names.get(text);
+      if (name === undefined) {
+        name = statementName(text);
+        names.set(text, name);
+      }
+      return await pool.query({ name, text, values });
     } catch (error) {
       throw explain(error);
     }
@@ -480,4 +507,21 @@ function explained(error: unknown, table: string, lockTimeoutMs: number): unknow
     );
   }
   return error;
+}
+
+/**
+ * A prepared statement's name, from its text: a connection keeps one plan per name, so stores on
+ * other tables, clocks or timeouts (other texts) never share one, and the same text always does.
+ */
+function statementName(text: string): string {
+  // FNV-1a, 32 bits, twice (two seeds): 16 hex digits, far below Postgres' 63-byte names.
+  let a = 0x811c9dc5;
+  let b = 0x01000193;
+  for (let i = 0; i < text.length; i++) {
+    const code = text.charCodeAt(i);
+    a = Math.imul(a ^ code, 0x01000193);
+    b = Math.imul(b ^ code, 0x811c9dc5);
+  }
+  const hex = (n: number) => (n >>> 0).toString(16).padStart(8, '0');
+  return `page_lock_${hex(a)}${hex(b)}`;
 }

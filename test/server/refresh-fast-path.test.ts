@@ -6,6 +6,7 @@ import { splitRequestUrl } from '../../server-adapter/handler/routes';
 import {
   createPostgresLockStore,
   type PostgresLockPool,
+  type PostgresNamedQuery,
   type PostgresQueryResult,
 } from '../../server-adapter/postgres';
 import { quoteLiteral } from '../../server-adapter/postgres/postgres-store';
@@ -148,10 +149,15 @@ describe.skipIf(!postgresUrl)('the Postgres fast path and round trips', () => {
   /** A pool that counts round trips: queries on the pool and on each connection it lends. */
   const counting = (pool: pg.Pool) => {
     const trips = { pool: 0, connection: 0, connections: 0 };
+    /** The names of the prepared statements the pool was asked to run, in order. */
+    const prepared: string[] = [];
     const wrapped: PostgresLockPool = {
-      query: (text, values) => {
+      query: (query: string | PostgresNamedQuery, values?: unknown[]) => {
         trips.pool++;
-        return pool.query(text, values) as Promise<PostgresQueryResult>;
+        if (typeof query !== 'string') prepared.push(query.name);
+        return (
+          typeof query === 'string' ? pool.query(query, values) : pool.query(query)
+        ) as Promise<PostgresQueryResult>;
       },
       connect: async () => {
         trips.connections++;
@@ -168,12 +174,32 @@ describe.skipIf(!postgresUrl)('the Postgres fast path and round trips', () => {
       },
     };
     const reset = () => {
+      prepared.length = 0;
       trips.pool = 0;
       trips.connection = 0;
       trips.connections = 0;
     };
-    return { wrapped, trips, reset };
+    return { wrapped, trips, prepared, reset };
   };
+
+  it('sends no named statement with preparedStatements: false, and answers alike', async () => {
+    const { pool, table } = await makePool();
+    const { wrapped, trips, prepared, reset } = counting(pool);
+    const store = createPostgresLockStore({ pool: wrapped, table, preparedStatements: false });
+    await store.migrate();
+    const input = { resourceId: 'page:1', clientId: 'tab-1', ttl: 30_000, holder: alice };
+    const held = await store.acquire({ ...input, newToken: 't1', now: 0 });
+    reset();
+    const refreshed = await store.acquire({ ...input, token: 't1', newToken: 'x', now: 0 });
+    expect(refreshed.outcome).toBe('refreshed');
+    expect(trips).toEqual({ pool: 1, connections: 0, connection: 0 });
+    expect(await store.get('page:1', { now: 0 })).toMatchObject({ token: 't1', fence: 1 });
+    expect(prepared).toEqual([]);
+    expect(held.outcome).toBe('granted');
+    expect(() =>
+      createPostgresLockStore({ pool, table, preparedStatements: 'yes' as unknown as boolean }),
+    ).toThrow('[page-lock] [postgres] Option "preparedStatements" must be true or false');
+  });
 
   it('answers like the rules at the edges of the fast path, by the service’s clock', async () => {
     const { pool, table } = await makePool();
@@ -184,7 +210,7 @@ describe.skipIf(!postgresUrl)('the Postgres fast path and round trips', () => {
 
   it('refreshes in one statement, and changes in two round trips, by Postgres’ clock', async () => {
     const { pool, table } = await makePool();
-    const { wrapped, trips, reset } = counting(pool);
+    const { wrapped, trips, prepared, reset } = counting(pool);
     const store = createPostgresLockStore({ pool: wrapped, table });
     await store.migrate();
     const input = { resourceId: 'page:1', clientId: 'tab-1', ttl: 30_000 };
@@ -203,6 +229,9 @@ describe.skipIf(!postgresUrl)('the Postgres fast path and round trips', () => {
       now: 0,
     });
     expect(trips).toEqual({ pool: 1, connections: 0, connection: 0 });
+    // A named statement: Postgres plans it once per connection, not at every refresh.
+    expect(prepared).toEqual([expect.stringMatching(/^page_lock_[0-9a-f]{16}$/)]);
+    const refreshName = prepared[0];
     expect(refreshed.outcome).toBe('refreshed');
     if (held.outcome !== 'granted' || refreshed.outcome !== 'refreshed') return;
     expect(refreshed.now).toBeGreaterThanOrEqual(held.now);
@@ -226,6 +255,8 @@ describe.skipIf(!postgresUrl)('the Postgres fast path and round trips', () => {
     });
     expect(denied).toMatchObject({ outcome: 'dead-token', ending: null });
     expect(trips).toEqual({ pool: 1, connections: 1, connection: 2 });
+    // The same statement again, by the same name.
+    expect(prepared).toEqual([refreshName]);
 
     reset();
     expect((await store.acquire({ ...input, holder: bob, newToken: 'z', now: 0 })).outcome).toBe(
