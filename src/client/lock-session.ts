@@ -5,13 +5,12 @@ import {
   type QueryKey,
 } from '@tanstack/react-query';
 import type { LockAdapter } from '../core/adapter';
-import { reportLockFailure } from '../core/lock-failure';
+import { reportLockFailure, toError } from '../core/lock-failure';
 import type { LockStreamNews } from '../core/lock-stream';
-import { getNavigation } from '../core/navigation';
 import { type PageLifecycle, type PageLifecycleEvent, pageLifecycle } from '../core/page-lifecycle';
 import type { LockUser } from '../protocol/protocol';
+import { AvailableReload } from './available-reload';
 import { IdleWatch } from './idle-watch';
-import { armDeadline } from './lease-deadline';
 import { openLockChannel, tellOtherTabs } from './lock-channel';
 import {
   type AnswerEvent,
@@ -19,12 +18,13 @@ import {
   initialMachine,
   type LockEffect,
   type LockEvent,
-  type PollKind,
   reduce,
   slept,
 } from './lock-machine';
 import { lockMutations, lockQueryOptions, lockStatusQueryOptions } from './lock-queries';
+import { sendRelease } from './lock-release';
 import { idleSnapshot, type PageLockSnapshot, snapshotOf } from './lock-snapshot';
+import { LockTimers } from './lock-timers';
 import { type LockSessionUser, LockUsers } from './lock-users';
 
 export interface LockSessionConfig {
@@ -39,8 +39,6 @@ export interface LockSessionConfig {
   /** The monotonic clock the fail-safe deadline is measured on. Default `performance.now`. */
   monotonicNow?: () => number;
 }
-
-const toError = (error: unknown) => (error instanceof Error ? error : new Error(String(error)));
 
 /**
  * One resource's lock for one tab: the runtime of the pure machine in `lock-machine.ts`. It feeds
@@ -64,14 +62,13 @@ export class LockSession {
   readonly #queue: LockEvent[] = [];
   readonly #mutations;
   readonly #idle: IdleWatch;
+  readonly #timers: LockTimers;
+  readonly #reload: AvailableReload;
   #machine;
   #snapshot: PageLockSnapshot;
   #dispatching = false;
   #after?: Promise<unknown>;
-  #poll: { what: PollKind; timer: ReturnType<typeof setInterval> } | null = null;
-  #cancelDeadline?: () => void;
   #lastRefresh?: Clock;
-  #reloadWhenVisible = false;
   #channel: BroadcastChannel | null = null;
   #unsubscribe?: () => void;
   #unwatch?: () => void;
@@ -84,6 +81,7 @@ export class LockSession {
     this.clientId = clientId;
     this.#lifecycle = config.lifecycle ?? pageLifecycle;
     this.#mono = config.monotonicNow ?? (() => performance.now());
+    this.#reload = new AvailableReload(this.#lifecycle);
     this.#machine = initialMachine('mount', config.user?.id ?? null, adapter.ask !== undefined);
     this.#snapshot = idleSnapshot(resourceId);
     this.#mutations = lockMutations(client, { adapter, clientId }, resourceId);
@@ -95,6 +93,17 @@ export class LockSession {
       onWarn: (warning) => this.#dispatch({ type: 'idle', warning, at: this.#now() }),
       onDue: () => this.#dispatch({ type: 'idleDue' }),
       onBack: () => this.#dispatch({ type: 'keepEditing' }),
+    });
+    this.#timers = new LockTimers({
+      mono: this.#mono,
+      now: () => this.#now(),
+      every: (what) => {
+        const { ttlMs, live } = this.#machine;
+        return this.#users.pollInterval(ttlMs, live && what === 'look');
+      },
+      pollDue: () => this.#dispatch({ type: 'pollDue' }),
+      deadline: (at) => this.#dispatch({ type: 'deadline', at }),
+      slept: () => this.#dispatch({ type: 'slept' }),
     });
   }
 
@@ -122,7 +131,7 @@ export class LockSession {
 
   /** The users' options changed (a smaller `pollInterval`, another acquire mode): apply them. */
   optionsChanged(): void {
-    if (this.#poll) this.#armPoll(this.#poll.what);
+    this.#timers.rearmPoll();
     this.#idle.optionsChanged();
     this.#dispatch({ type: 'mode', mode: this.#users.acquireMode() });
   }
@@ -143,7 +152,7 @@ export class LockSession {
   stop(): Promise<void> {
     if (this.#stopping) return this.#stopping;
     this.#dispatch({ type: 'stop' }); // which disarms the poll and the deadline
-    this.#reloadWhenVisible = false;
+    this.#reload.forget();
     this.#unsubscribe?.();
     this.#channel?.close();
     this.#channel = null;
@@ -260,24 +269,12 @@ export class LockSession {
       case 'takeOver':
         return this.#track('tookOver', e.id, this.#mutations.takeOver.mutate(e.fence));
       case 'release': {
-        const { id, token, announce, beacon, reason } = e;
-        const tell = () =>
-          announce && tellOtherTabs(this.#channel, { type: 'released', resourceId });
-        // The page is going away: a keepalive request that nobody waits for, without react-query,
-        // since nothing would ever read its answer.
-        const released = beacon
-          ? adapter.release(resourceId, token, { keepalive: true })
-          : this.#mutations.release.mutate({ token, reason });
-        if (beacon) tell();
-        const landed = (error?: Error): LockEvent => ({ type: 'released', id, error });
-        const outcome = released.then(
-          () => {
-            if (!beacon) tell();
-            return landed();
-          },
-          (error: unknown) => landed(announce ? toError(error) : undefined),
+        const mutate = (v: { token: string; reason?: 'idle' }) => this.#mutations.release.mutate(v);
+        const tell = () => tellOtherTabs(this.#channel, { type: 'released', resourceId });
+        return this.#settle(
+          e.id,
+          sendRelease(e, { adapter, resourceId, mutate, tellOtherTabs: tell }),
         );
-        return this.#settle(id, outcome);
       }
       case 'reclaim':
       case 'afterStop': {
@@ -318,13 +315,13 @@ export class LockSession {
         return;
       }
       case 'poll':
-        return this.#armPoll(e.what);
+        return this.#timers.armPoll(e.what);
       case 'watch':
         this.#unwatch?.();
         this.#unwatch = e.on ? adapter.watch?.(resourceId, this.#onNews) : undefined;
         return;
       case 'deadline':
-        return this.#armDeadline(e.at);
+        return this.#timers.armDeadline(e.at);
       case 'broadcast':
         return tellOtherTabs(this.#channel, { type: e.message, resourceId });
       case 'callback': {
@@ -332,11 +329,9 @@ export class LockSession {
           // Awaited, but never by stop(): an app's draft save must not hold up the next mount.
           return void this.#users.settle(e, this.#snapshot).then(this.#dispatch);
         }
-        if (this.#users.run(e.name, this.#snapshot) || e.name !== 'onAvailable') return;
-        // The default: reload so the editor shows what the other person saved, but never in a
-        // background tab (it would take the lock nobody is using).
-        if (this.#lifecycle.isVisible()) getNavigation().reload();
-        else this.#reloadWhenVisible = true;
+        if (!this.#users.run(e.name, this.#snapshot) && e.name === 'onAvailable') {
+          this.#reload.request();
+        }
         return;
       }
       case 'report':
@@ -371,29 +366,6 @@ export class LockSession {
     return { mono: this.#mono(), wall: Date.now() };
   }
 
-  // Re-armed by every new phase: a tick while a request is on its way asks nothing (that request
-  // counts), and one that never settles does not stop the polls.
-  #armPoll(what: PollKind | null): void {
-    if (this.#poll) clearInterval(this.#poll.timer);
-    const { ttlMs, live } = this.#machine;
-    const every = this.#users.pollInterval(ttlMs, live && what === 'look');
-    this.#poll = what && {
-      what,
-      timer: setInterval(() => this.#dispatch({ type: 'pollDue' }), every),
-    };
-  }
-
-  #armDeadline(deadline: number | null): void {
-    this.#cancelDeadline?.();
-    this.#cancelDeadline =
-      deadline === null
-        ? undefined
-        : armDeadline(deadline, this.#mono, {
-            due: () => this.#dispatch({ type: 'deadline', at: this.#now() }),
-            slept: () => this.#dispatch({ type: 'slept' }),
-          });
-  }
-
   #onNews = (news: LockStreamNews): void => {
     if (news.type !== 'event') return void this.#dispatch({ type: 'live', up: news.type === 'up' });
     const { event } = news;
@@ -407,11 +379,10 @@ export class LockSession {
   #onPage = (event: PageLifecycleEvent): void => {
     if (event.type === 'visibilitychange') {
       if (!event.visible) return;
-      if (this.#reloadWhenVisible) getNavigation().reload();
-      this.#reloadWhenVisible = false;
+      this.#reload.shown();
       this.#dispatch({ type: 'visible' });
     } else if (event.type === 'pagehide') {
-      this.#reloadWhenVisible = false;
+      this.#reload.forget();
       this.#dispatch({ type: 'pagehide' });
     } else if (event.type === 'online' || event.persisted) {
       this.#dispatch({ type: event.type });

@@ -1,4 +1,5 @@
 import { isDevelopment } from '../core/development';
+import { toError } from '../core/lock-failure';
 import { DEFAULT_IDLE_WARNING } from './idle-watch';
 import type { LockEffect, LockEvent } from './lock-machine-types';
 import {
@@ -97,7 +98,7 @@ export class LockUsers extends Set<LockSessionUser> {
       return {
         type: 'calledBack',
         id,
-        error: error instanceof Error ? error : new Error(String(error)),
+        error: toError(error),
       };
     }
   }

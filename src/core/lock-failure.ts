@@ -93,3 +93,7 @@ function warnOnce(error: unknown): void {
   const line = what.startsWith('[page-lock]') ? what : `[page-lock] ${what}`;
   console.warn(`${line}. ${hint}`);
 }
+
+/** What was thrown, as an Error (a callback or adapter may throw anything). */
+export const toError = (error: unknown): Error =>
+  error instanceof Error ? error : new Error(String(error));
