@@ -34,6 +34,7 @@ import {
   FORCE_RELEASE_SCRIPT,
   LEAVE_SCRIPT,
   READ_SCRIPT,
+  REFRESH_SCRIPT,
   RELEASE_SCRIPT,
   TAKE_OVER_SCRIPT,
 } from './redis-scripts';
@@ -85,6 +86,7 @@ export interface RedisLockStoreOptions {
   warnIfVolatile?: boolean;
 }
 
+const REFRESH = defineRedisScript(REFRESH_SCRIPT);
 const ACQUIRE = defineRedisScript(ACQUIRE_SCRIPT);
 const RELEASE = defineRedisScript(RELEASE_SCRIPT);
 const TAKE_OVER = defineRedisScript(TAKE_OVER_SCRIPT);
@@ -188,13 +190,34 @@ export function createRedisLockStore(options: RedisLockStoreOptions): LockStore 
   return {
     async acquire(input) {
       firstUse();
-      const reply = await ACQUIRE.run(client, keysOf(input.resourceId), [
+      const keys = keysOf(input.resourceId);
+      const holder = encodeHolder(input.holder);
+      const { token } = input;
+      // A refresh of a live lease by its holder is the small script; anything else (it answers
+      // false and changed nothing) takes the rules in the acquire script.
+      if (token !== undefined && token !== '') {
+        const refreshed = await REFRESH.run(
+          client,
+          [keys[0] as string],
+          [nowArg(input.now), margin, token, input.holder.id, holder, String(input.ttl)],
+        );
+        if (refreshed !== null && refreshed !== false) {
+          const [clientId, fence, since, acquiredAt, expiresAt, queue, nowReply] = replyArray(
+            refreshed,
+            7,
+          );
+          const fields = [token, clientId, holder, fence, since, acquiredAt, expiresAt, queue];
+          const lock = required(decodeLock(input.resourceId, fields));
+          return { outcome: 'refreshed', lock, now: decidedNow(input.now, nowReply) };
+        }
+      }
+      const reply = await ACQUIRE.run(client, keys, [
         ...writeArgs(input.now, input.queueGrace),
-        input.token === undefined ? '0' : '1',
-        input.token ?? '',
+        token === undefined ? '0' : '1',
+        token ?? '',
         input.clientId,
         input.holder.id,
-        encodeHolder(input.holder),
+        holder,
         input.newToken,
         String(input.ttl),
       ]);

@@ -268,43 +268,52 @@ end
 `;
 
 /**
- * The first part of the acquire script: a refresh of a live lease by its holder (the token is the
- * current grant's and not empty, the holder the same user, the lease live, nobody in line), which
- * is nearly all of a lock server's traffic, decided from four fields and written as two: no
- * endings decoded or encoded, none of the rules' functions defined. Any other case (a line too:
- * settling it needs the rules) falls through to the full rules below, in the same script (so
- * still one atomic step). It decides exactly as `applyAcquire` does for that case: same lock,
- * holder text as given, `expiresAt = now + ttl`, the key's expiry moved.
+ * A refresh of a live lease by its holder, nearly all of a lock server's traffic, as its own
+ * small script with six arguments (the acquire script takes eleven, a fresh token among them):
+ * the token is the current grant's and not empty, the holder the same user, the lease live, and
+ * no place in the line has lapsed (settling one needs the rules). It decides exactly as
+ * `applyAcquire` does for that case: same lock and line, holder text as given,
+ * `expiresAt = now + ttl`, the key's expiry moved past the last lease in it. It answers `false`
+ * and changes nothing in any other case; the store then runs the acquire script, whose rules
+ * decide.
+ * ARGV: now ('' = Redis' clock), gcMarginMs, token, holderId, holderJson, ttlMs.
+ * Replies `{ clientId, fence, since, acquiredAt, expiresAt, queueJson, now }` (`queueJson` is ''
+ * when nobody waits).
  */
-const REFRESH_FAST_PATH = `
+export const REFRESH_SCRIPT = `
 if redis.replicate_commands then redis.replicate_commands() end
-if ARGV[5] == '1' and ARGV[6] ~= '' then
-  local f = redis.call('HMGET', KEYS[1], 'token', 'holderId', 'expiresAt', 'queue')
-  if f[1] == ARGV[6] and f[2] == ARGV[8] and not f[4] then
-    local now, now_text
-    if ARGV[1] ~= '' then
-      now, now_text = tonumber(ARGV[1]), ARGV[1]
-    else
-      local t = redis.call('TIME')
-      now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-      now_text = string.format('%.0f', now)
-    end
-    if tonumber(f[3]) > now then
-      local expires = now + tonumber(ARGV[11])
-      local expires_text
-      if expires == math.floor(expires) then
-        expires_text = string.format('%.0f', expires)
-      else
-        expires_text = string.format('%.17g', expires)
-      end
-      redis.call('HSET', KEYS[1], 'holder', ARGV[9], 'expiresAt', expires_text)
-      local keep_for = math.max(0, tonumber(expires_text) - now) + tonumber(ARGV[2])
-      redis.call('PEXPIRE', KEYS[1], string.format('%.0f', math.max(1, keep_for)))
-      local v = redis.call('HMGET', KEYS[1], 'clientId', 'fence', 'since', 'acquiredAt')
-      return { 'refreshed', { f[1], v[1], ARGV[9], v[2], v[3], v[4], expires_text, '' }, {}, '', now_text }
-    end
+if ARGV[3] == '' then return false end
+local f = redis.call('HMGET', KEYS[1], 'token', 'holderId', 'expiresAt', 'queue',
+  'clientId', 'fence', 'since', 'acquiredAt')
+if f[1] ~= ARGV[3] or f[2] ~= ARGV[4] then return false end
+local now, now_text
+if ARGV[1] ~= '' then
+  now, now_text = tonumber(ARGV[1]), ARGV[1]
+else
+  local t = redis.call('TIME')
+  now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+  now_text = string.format('%.0f', now)
+end
+if not (tonumber(f[3]) > now) then return false end
+local expires = now + tonumber(ARGV[6])
+local last = expires
+if f[4] then
+  for _, w in ipairs(cjson.decode(f[4])) do
+    local until_ms = tonumber(w.expiresAt)
+    if not (until_ms > now) then return false end
+    last = math.max(last, until_ms)
   end
 end
+local expires_text
+if expires == math.floor(expires) then
+  expires_text = string.format('%.0f', expires)
+else
+  expires_text = string.format('%.17g', expires)
+end
+redis.call('HSET', KEYS[1], 'holder', ARGV[5], 'expiresAt', expires_text)
+local keep_for = math.max(0, last - now) + tonumber(ARGV[2])
+redis.call('PEXPIRE', KEYS[1], string.format('%.0f', math.max(1, keep_for)))
+return { f[5], f[6], f[7], f[8], expires_text, f[4] or '', now_text }
 `;
 
 /**
@@ -312,7 +321,7 @@ end
  * ARGV: now, gcMarginMs, maxEndings, queueGrace, hasToken ('1' | '0'), token, clientId, holderId,
  * holderJson, newToken, ttlMs. Replies `{ outcome, lock, replaced, ending, now }`.
  */
-export const ACQUIRE_SCRIPT = `${REFRESH_FAST_PATH}${PRELUDE}
+export const ACQUIRE_SCRIPT = `${PRELUDE}
 local input = {
   now = now, has_token = ARGV[5] == '1', token = ARGV[6], client_id = ARGV[7],
   holder_id = ARGV[8], holder = ARGV[9], new_token = ARGV[10], ttl = tonumber(ARGV[11]),

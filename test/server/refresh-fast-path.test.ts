@@ -18,7 +18,7 @@ import { createMemoryLockStore } from '../../server-adapter/store/memory-store';
 
 /**
  * Issue 14: a refresh of a live lease by its holder takes a fast path in every store (one
- * conditional UPDATE in SQLite, one statement in Postgres, the head of the one acquire script in
+ * conditional UPDATE in SQLite, one named statement in Postgres, a small script of its own in
  * Redis), and every other Postgres change takes at most two round trips. The answers are the
  * rule path's (the contract suite and the differential test check them at length); these tests
  * check the cases at the edge of the fast path, and how many round trips a call takes.
@@ -131,6 +131,63 @@ describe.skipIf(!redisUrl)('the Redis refresh fast path', () => {
     const ttl = await client.pttl(`${prefix}{page:1}:state`);
     expect(ttl).toBeGreaterThan(60_000 + 25_000);
     expect(ttl).toBeLessThanOrEqual(60_000 + 30_000);
+  });
+
+  it('keeps a live line in one call, and leaves a lapsed place to the rules (two calls)', async () => {
+    const { client, prefix } = makeClient();
+    const scripts: string[] = [];
+    const counting: RedisLockClient = {
+      evalsha: (sha, ...rest) => {
+        scripts.push(sha);
+        return client.evalsha(sha, ...rest);
+      },
+      eval: (...args) => client.eval(...args),
+      scan: (...args) => client.scan(...args),
+    };
+    const store = createRedisLockStore({ client: counting, prefix, clock: 'service' });
+    const memory = createMemoryLockStore();
+    const both = async <T>(call: (s: LockStore) => Promise<T>): Promise<T> => {
+      scripts.length = 0;
+      const [ours, theirs] = [await call(store), await call(memory)];
+      expect(ours).toEqual(theirs);
+      return ours;
+    };
+    const base = { resourceId: 'page:1', clientId: 'tab-1', holder: alice };
+    await both((s) => s.acquire(at(1_000, { ...base, newToken: 't1' })));
+    const ask = { resourceId: 'page:1', holder: bob, clientId: 'tab-2', waiterId: 'w1' };
+    await both((s) =>
+      (s.ask as NonNullable<LockStore['ask']>)({
+        ...ask,
+        message: null,
+        renew: false,
+        ttl: 1_000, // Bob's place lapses at 2 100
+        askTimeout: 500,
+        newToken: 'n1',
+        maxQueue: 50,
+        now: 1_100,
+      }),
+    );
+
+    const withLine = await both((s) =>
+      s.acquire(at(1_900, { ...base, token: 't1', newToken: 'x' })),
+    );
+    expect(withLine).toMatchObject({ outcome: 'refreshed', lock: { queue: [{ id: 'w1' }] } });
+    expect(scripts).toHaveLength(1);
+    const refreshScript = scripts[0];
+
+    // At 2 500 Alice's lease (to 2 900) is live and Bob's place is not: the rules drop it.
+    const settled = await both((s) =>
+      s.acquire(at(2_500, { ...base, token: 't1', newToken: 'x' })),
+    );
+    expect(settled).toMatchObject({ outcome: 'refreshed', lock: { expiresAt: 3_500 } });
+    expect(settled.outcome === 'refreshed' && settled.lock.queue).toBeFalsy();
+    expect(scripts).toHaveLength(2);
+    expect(scripts[0]).toBe(refreshScript);
+    expect(scripts[1]).not.toBe(refreshScript);
+
+    // Nobody waits any more: one call again.
+    await both((s) => s.acquire(at(2_600, { ...base, token: 't1', newToken: 'x' })));
+    expect(scripts).toEqual([refreshScript]);
   });
 });
 
