@@ -207,7 +207,12 @@ export function createSqliteLockStore(options: SqliteLockStoreOptions): SqliteLo
   const setUp = (): Statements => {
     const db = database();
     try {
-      if (ownsDatabase) db.pragma('journal_mode = WAL');
+      if (ownsDatabase) {
+        db.pragma('journal_mode = WAL');
+        // Synced at checkpoints, not at every commit: what better-sqlite3's build gives WAL files
+        // it reopens, here from the first open too. A process crash loses nothing; see README.
+        db.pragma('synchronous = NORMAL');
+      }
       db.exec(lockTableDdl(table));
       return prepareStatements(db, table);
     } catch (error) {

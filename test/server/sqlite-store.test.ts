@@ -2,7 +2,7 @@ import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { LockStoreError } from '../../server-adapter/service/errors';
 import { createLockService } from '../../server-adapter/service/lock-service';
 import { createSqliteLockStore } from '../../server-adapter/sqlite';
@@ -195,10 +195,14 @@ describe('createSqliteLockStore', () => {
     await store.close();
   });
 
-  it('opens its file in WAL mode and creates the table', async () => {
+  it('opens its file in WAL mode, synced at checkpoints, and creates the table', async () => {
     const filename = join(dir, 'locks.db');
     const store = createSqliteLockStore({ filename });
+    const pragma = vi.spyOn(Database.prototype, 'pragma');
     await store.list({ now: 0 });
+    // Per connection, so only the store's own calls tell it.
+    expect(pragma).toHaveBeenCalledWith('synchronous = NORMAL');
+    pragma.mockRestore();
     const db = new Database(filename, { readonly: true });
     expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
     const columns = db.prepare(`SELECT name FROM pragma_table_info('page_lock')`).all();
