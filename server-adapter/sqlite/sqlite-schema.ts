@@ -28,10 +28,10 @@ export function checkTableName(table: unknown): string {
  * DROP INDEX IF EXISTS page_lock_expires_at;
  * ```
  *
- * `expires_at` has no index (0.1.0 made one; the DDL drops it): every refresh
- * moves `expires_at`, and keeping an index on it wrote a second page per refresh, a third of a
- * refresh's cost. Only `list()` (an admin screen) filters on it without the primary key, and
- * it reads every row either way.
+ * `expires_at` has no index (0.1.0 made one; the DDL drops it): every refresh moves
+ * `expires_at`, and an index on it wrote a second page per refresh, a third of a refresh's
+ * cost. Only `list()` (an admin screen) filters on it without the primary key: it scans the
+ * table instead.
  */
 export function lockTableDdl(table: string): string {
   return `
