@@ -304,10 +304,7 @@ export function lostReason(ending: LockEnding | null, liveLock: unknown): LostRe
 export function createLockService(options: LockServiceOptions): LockService {
   const { store } = options;
   if (!store) throw new Error('[page-lock] [service] Missing option "store"');
-  const ttl = options.ttl ?? DEFAULT_TTL;
-  if (!Number.isFinite(ttl) || ttl <= 0) {
-    throw new Error('[page-lock] [service] Option "ttl" must be a positive number of milliseconds');
-  }
+  const ttl = positiveMs('ttl', options.ttl, DEFAULT_TTL);
   const queueGrace = positiveMs('queueGrace', options.queueGrace, DEFAULT_QUEUE_GRACE);
   const askTimeout = positiveMs('askTimeout', options.askTimeout, DEFAULT_ASK_TIMEOUT);
   const clock = options.now ?? Date.now;
